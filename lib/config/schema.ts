@@ -1,0 +1,195 @@
+/**
+ * The schema of an environment file (environments/<name>.yaml).
+ *
+ * An environment is data only: every difference between clusters is a field here with a
+ * documented meaning, never a code path keyed on the environment's name. Field names are the
+ * ones users write in YAML; defaults are applied by the constructs, not here, so that an
+ * environment file states only what differs.
+ */
+import { z } from 'zod';
+
+/** A DNS-1123 label: lowercase alphanumerics and '-', starting and ending alphanumeric, at most 63. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** A Kubernetes resource quantity (e.g. 500m, 2, 8Gi, 1.5G). */
+export const QUANTITY = /^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+/** A Go duration as Argo parses it (e.g. 90s, 2m, 1h30m), or a bare number of seconds. */
+export const GO_DURATION = /^(([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+|[0-9]+)$/;
+/** An environment variable name. */
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+
+const dnsLabel = z.string().regex(DNS_LABEL, 'expected a DNS-1123 label (lowercase letters, digits and "-", starting and ending with a letter or digit)');
+const quantity = z.union([z.number().nonnegative(), z.string().regex(QUANTITY, 'expected a Kubernetes quantity such as 500m, 2 or 8Gi')]);
+const goDuration = z.string().regex(GO_DURATION, 'expected a duration such as 90s, 2m or 1h30m');
+const stringMap = z.record(z.string(), z.string());
+
+const resourceList = z.strictObject({
+  cpu: quantity.optional(),
+  memory: quantity.optional(),
+  'ephemeral-storage': quantity.optional(),
+});
+
+export const resourcesSchema = z.strictObject({
+  requests: resourceList.optional(),
+  limits: resourceList.optional(),
+});
+
+/**
+ * A GPU request: `none`, or exactly one of `count` (whole GPUs), `fraction` (Run:AI share of one
+ * GPU) or `memoryMB` (Run:AI GPU memory, MB of 10^6 bytes).
+ */
+export const gpuRequestSchema = z.union([
+  z.literal('none'),
+  z.strictObject({ count: z.number().int().positive() }),
+  z.strictObject({ fraction: z.number().gt(0).lt(1) }),
+  z.strictObject({ memoryMB: z.number().int().positive() }),
+], { error: 'expected "none", {count: <whole GPUs>}, {fraction: <0..1 exclusive>} or {memoryMB: <MB>}' });
+
+export const backoffSchema = z.strictObject({
+  duration: goDuration.optional(),
+  factor: z.number().int().positive().optional(),
+  cap: goDuration.optional(),
+});
+
+export const retrySchema = z.strictObject({
+  limit: z.number().int().nonnegative().optional(),
+  policy: z.enum(['Always', 'OnFailure', 'OnError', 'OnTransientError']).optional(),
+  backoff: backoffSchema.optional(),
+});
+
+const envVarSchema = z.union([
+  z.strictObject({ name: z.string().regex(ENV_NAME), value: z.string() }),
+  z.strictObject({
+    name: z.string().regex(ENV_NAME),
+    secretKeyRef: z.strictObject({ name: dnsLabel, key: z.string().min(1), optional: z.boolean().optional() }),
+  }),
+  z.strictObject({
+    name: z.string().regex(ENV_NAME),
+    configMapKeyRef: z.strictObject({ name: dnsLabel, key: z.string().min(1), optional: z.boolean().optional() }),
+  }),
+], { error: 'expected {name, value}, {name, secretKeyRef: {name, key}} or {name, configMapKeyRef: {name, key}}' });
+
+const mountSchema = z.strictObject({
+  volume: dnsLabel,
+  path: z.string().startsWith('/', 'expected an absolute path'),
+  readOnly: z.boolean().optional(),
+  subPath: z.string().optional(),
+});
+
+const tolerationSchema = z.strictObject({
+  key: z.string().optional(),
+  operator: z.enum(['Exists', 'Equal']).optional(),
+  value: z.string().optional(),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+});
+
+/** One container step of the pipeline, as an environment describes or overrides it. */
+export const stepSchema = z.strictObject({
+  /** false drops the step (and it must then not be a dependency of another step). */
+  enabled: z.boolean().optional(),
+  image: z.string().min(1).optional(),
+  imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
+  command: z.array(z.string()).optional(),
+  args: z.array(z.string()).optional(),
+  workingDir: z.string().optional(),
+  env: z.array(envVarSchema).optional(),
+  mounts: z.array(mountSchema).optional(),
+  secretFiles: z.array(z.strictObject({
+    secret: dnsLabel,
+    key: z.string().min(1),
+    path: z.string().startsWith('/', 'expected an absolute path'),
+  })).optional(),
+  resources: resourcesSchema.optional(),
+  gpu: gpuRequestSchema.optional(),
+  preemptible: z.boolean().optional(),
+  priorityClassName: dnsLabel.optional(),
+  retry: retrySchema.optional(),
+  timeout: goDuration.optional(),
+  dependencies: z.array(z.string()).optional(),
+  runAsUser: z.number().int().nonnegative().optional(),
+  runAsGroup: z.number().int().nonnegative().optional(),
+  privileged: z.boolean().optional(),
+  readOnlyRootFilesystem: z.boolean().optional(),
+  nodeSelector: stringMap.optional(),
+  tolerations: z.array(tolerationSchema).optional(),
+  podLabels: stringMap.optional(),
+  podAnnotations: stringMap.optional(),
+});
+
+const volumeSchema = z.union([
+  z.strictObject({
+    hostPath: z.string().startsWith('/', 'expected an absolute path'),
+    type: z.enum(['Directory', 'DirectoryOrCreate', 'File']).optional(),
+  }),
+  z.strictObject({ persistentVolumeClaim: dnsLabel, readOnly: z.boolean().optional() }),
+], { error: 'expected {hostPath: /abs/path, type?: Directory} or {persistentVolumeClaim: <claim name>}' });
+
+export const environmentSchema = z.strictObject({
+  /** Free text shown in the README and dist/ headers. */
+  description: z.string().optional(),
+  /** The namespace everything is deployed to and runs in. */
+  namespace: dnsLabel,
+  /** Extra labels on every object (never the project/queue labels: those come from `scheduling`). */
+  labels: stringMap.optional(),
+  policy: z.strictObject({
+    allowUnpinnedImages: z.boolean().optional(),
+    allowPrivileged: z.boolean().optional(),
+    allowDirectoryOrCreate: z.boolean().optional(),
+  }).optional(),
+  scheduling: z.strictObject({
+    scheduler: z.enum(['default-scheduler', 'runai-scheduler', 'kai-scheduler']).optional(),
+    project: dnsLabel.optional(),
+    queueLabels: z.array(z.string().min(1)).optional(),
+    priorityClasses: z.strictObject({
+      preemptible: dnsLabel,
+      nonPreemptible: dnsLabel,
+    }).optional(),
+  }).optional(),
+  gpu: z.strictObject({
+    available: z.boolean().optional(),
+    resourceName: z.string().min(1).optional(),
+    tolerations: z.array(tolerationSchema).optional(),
+    nodeSelector: stringMap.optional(),
+    targetMainContainer: z.boolean().optional(),
+  }).optional(),
+  security: z.strictObject({
+    runAsUser: z.number().int().nonnegative().optional(),
+    runAsGroup: z.number().int().nonnegative().optional(),
+    fsGroup: z.number().int().nonnegative().optional(),
+    readOnlyRootFilesystem: z.boolean().optional(),
+    automountServiceAccountToken: z.boolean().optional(),
+  }).optional(),
+  retry: z.strictObject({
+    preemptible: retrySchema.optional(),
+  }).optional(),
+  serviceAccountName: dnsLabel.optional(),
+  volumes: z.record(dnsLabel, volumeSchema).optional(),
+  parameters: z.record(dnsLabel, z.strictObject({
+    value: z.string().optional(),
+    description: z.string().optional(),
+    enum: z.array(z.string()).optional(),
+  })).optional(),
+  workflow: z.strictObject({
+    activeDeadlineSeconds: z.number().int().positive().optional(),
+    ttlStrategy: z.strictObject({
+      secondsAfterCompletion: z.number().int().nonnegative().optional(),
+      secondsAfterSuccess: z.number().int().nonnegative().optional(),
+      secondsAfterFailure: z.number().int().nonnegative().optional(),
+    }).optional(),
+    podGC: z.strictObject({
+      strategy: z.enum(['OnPodCompletion', 'OnPodSuccess', 'OnWorkflowCompletion', 'OnWorkflowSuccess']),
+      deleteDelayDuration: goDuration.optional(),
+    }).optional(),
+    parallelism: z.number().int().positive().optional(),
+  }).optional(),
+  steps: z.record(dnsLabel, stepSchema).optional(),
+});
+
+export type EnvironmentConfig = z.infer<typeof environmentSchema>;
+export type StepConfig = z.infer<typeof stepSchema>;
+export type GpuRequestConfig = z.infer<typeof gpuRequestSchema>;
+export type RetryConfig = z.infer<typeof retrySchema>;
+export type ResourcesConfig = z.infer<typeof resourcesSchema>;
+export type VolumeConfig = NonNullable<EnvironmentConfig['volumes']>[string];
+export type EnvVarConfig = NonNullable<StepConfig['env']>[number];
+export type MountConfig = NonNullable<StepConfig['mounts']>[number];
+export type TolerationConfig = z.infer<typeof tolerationSchema>;

@@ -1,0 +1,185 @@
+/**
+ * Synth-time policy: the production pitfalls of pipeline-facts.md that a manifest can get wrong,
+ * checked on the constructed pipeline. Each problem names the environment-file field it is about.
+ */
+import type { ContainerStep } from './steps/container-step';
+import { PROJECT_LABEL_KEYS } from './scheduling/cluster';
+import { isPinnedImage } from './values/image';
+import { parseQuantity } from './values/quantity';
+import { DNS_LABEL } from './config/schema';
+
+/** One policy violation, at an environment-file field path. */
+export interface PolicyProblem {
+  /** Field path in the environment file (e.g. `steps.predictor.gpu`). */
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/** What {@link checkPipeline} reads from a pipeline (the chart's public fields). */
+export interface PipelineView {
+  readonly cluster: ContainerStep['cluster'];
+  readonly steps: readonly ContainerStep[];
+  readonly disabledSteps: readonly string[];
+  readonly volumes: Readonly<Record<string, { hostPath: string; type?: string } | { persistentVolumeClaim: string }>>;
+  readonly parameters: Readonly<Record<string, unknown>>;
+  readonly policy: { readonly allowUnpinnedImages: boolean; readonly allowPrivileged: boolean; readonly allowDirectoryOrCreate: boolean };
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** `path: message`, for construct validation output. */
+export function formatPolicyProblem(p: PolicyProblem): string {
+  return `${p.path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('')}: ${p.message}`;
+}
+
+/** Every policy problem of a pipeline. */
+export function checkPipeline(pipeline: PipelineView): PolicyProblem[] {
+  return [
+    ...checkScheduling(pipeline),
+    ...checkDag(pipeline),
+    ...checkVolumes(pipeline),
+    ...pipeline.steps.flatMap((s) => checkStep(pipeline, s)),
+  ];
+}
+
+function checkScheduling(p: PipelineView): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
+  const { scheduler, project, namespace } = p.cluster;
+  if (scheduler === 'runai-scheduler') {
+    if (!project) {
+      out.push({ path: ['scheduling', 'project'], message: 'required with scheduler runai-scheduler: the Run:AI project the namespace and pod labels belong to; given nothing' });
+    } else if (namespace !== `runai-${project}`) {
+      out.push({ path: ['namespace'], message: `Run:AI runs project "${project}" in namespace "runai-${project}"; given "${namespace}"` });
+    }
+  }
+  for (const [key, value] of Object.entries(p.labels)) {
+    if ((PROJECT_LABEL_KEYS as readonly string[]).includes(key) && value !== project) {
+      out.push({ path: ['labels', key], message: `names project "${value}" but scheduling.project is ${project ? `"${project}"` : 'not set'}; project and queue labels come from scheduling.project` });
+    }
+  }
+  return out;
+}
+
+function checkDag(p: PipelineView): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
+  const names = new Set(p.steps.map((s) => s.name));
+  for (const s of p.steps) {
+    s.dependencies.forEach((dep, i) => {
+      if (dep === s.name) {
+        out.push({ path: ['steps', s.name, 'dependencies', i], message: 'a step cannot depend on itself' });
+      } else if (!names.has(dep)) {
+        const why = p.disabledSteps.includes(dep) ? `step "${dep}" is disabled (enabled: false)` : `there is no step "${dep}"`;
+        out.push({ path: ['steps', s.name, 'dependencies', i], message: `${why}; expected one of: ${[...names].filter((n) => n !== s.name).join(', ') || '(no other steps)'}` });
+      }
+    });
+  }
+  const cycle = findCycle(p.steps);
+  if (cycle) out.push({ path: ['steps', cycle[0], 'dependencies'], message: `dependency cycle: ${cycle.join(' -> ')}; the steps must form a DAG` });
+  return out;
+}
+
+function findCycle(steps: readonly ContainerStep[]): string[] | undefined {
+  const deps = new Map(steps.map((s) => [s.name, s.dependencies.filter((d) => d !== s.name)]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (n: string): string[] | undefined => {
+    if (state.get(n) === 'done' || !deps.has(n)) return undefined;
+    if (state.get(n) === 'visiting') return [...stack.slice(stack.indexOf(n)), n];
+    state.set(n, 'visiting');
+    stack.push(n);
+    for (const d of deps.get(n) ?? []) {
+      const c = visit(d);
+      if (c) return c;
+    }
+    stack.pop();
+    state.set(n, 'done');
+    return undefined;
+  };
+  for (const s of steps) {
+    const c = visit(s.name);
+    if (c) return c.reverse();
+  }
+  return undefined;
+}
+
+function checkVolumes(p: PipelineView): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
+  for (const [name, v] of Object.entries(p.volumes)) {
+    if ('hostPath' in v && v.type === 'DirectoryOrCreate' && !p.policy.allowDirectoryOrCreate) {
+      out.push({ path: ['volumes', name, 'type'], message: 'DirectoryOrCreate silently writes to the node\'s local disk when the shared mount is missing; expected Directory (or set policy.allowDirectoryOrCreate: true)' });
+    }
+  }
+  return out;
+}
+
+function checkStep(p: PipelineView, s: ContainerStep): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
+  const at = (...rest: (string | number)[]) => ['steps', s.name, ...rest];
+  const cluster = s.cluster;
+
+  if (!DNS_LABEL.test(s.name) || s.name.length > 63) {
+    out.push({ path: at(), message: `step name "${s.name}" must be a DNS-1123 label of at most 63 characters` });
+  }
+  if (s.templateName.length > 63) {
+    out.push({ path: at(), message: `template name "${s.templateName}" is ${s.templateName.length} characters; Kubernetes allows at most 63 (shorten the step name)` });
+  }
+  if (!isPinnedImage(s.image) && !p.policy.allowUnpinnedImages) {
+    out.push({ path: at('image'), message: `"${s.image}" is not pinned; expected a tag other than latest or a @sha256 digest (or set policy.allowUnpinnedImages: true)` });
+  }
+  if (s.privileged && !p.policy.allowPrivileged) {
+    out.push({ path: at('privileged'), message: 'privileged containers are rejected by admission and the steps do not need them; given true (or set policy.allowPrivileged: true)' });
+  }
+
+  // GPU placement and scheduler.
+  if (s.gpu.requestsGpu && !cluster.gpu.available) {
+    out.push({ path: at('gpu'), message: `this environment has no GPUs for Kubernetes (gpu.available: false); given ${s.gpu}, expected none` });
+  }
+  if (s.gpu.needsSharingScheduler && cluster.scheduler === 'default-scheduler') {
+    out.push({ path: at('gpu'), message: `a GPU ${s.gpu} is read from pod annotations by Run:AI/KAI only; scheduling.scheduler is default-scheduler, expected runai-scheduler or kai-scheduler (or a whole GPU: {count: 1})` });
+  }
+
+  // Priority and preemption.
+  if (cluster.scheduler !== 'default-scheduler' && !s.priorityClassName) {
+    out.push({ path: at('priorityClassName'), message: `every step on ${cluster.scheduler} needs an explicit priority class (a pod without one lands at the highest priority); set scheduling.priorityClasses or this field` });
+  }
+  if (s.preemptible && !s.priorityClassName) {
+    out.push({ path: at('preemptible'), message: 'preemptibility is decided by the priority class, and this step has none; set scheduling.priorityClasses' });
+  }
+  if (s.preemptible && !s.retry.retriesEveryFailure) {
+    out.push({ path: at('retry', 'policy'), message: `a preempted pod ends as Error or Failed; a preemptible step must retry Always with a limit above 0; given policy ${s.retry.policy ?? 'none'} and limit ${s.retry.limit}` });
+  }
+
+  // Resources.
+  const requests = s.resources?.requests ?? {};
+  const limits = s.resources?.limits ?? {};
+  for (const [name, req] of Object.entries(requests)) {
+    const lim = (limits as Record<string, string | number | undefined>)[name];
+    if (req === undefined || lim === undefined) continue;
+    const r = parseQuantity(req);
+    const l = parseQuantity(lim);
+    if (r !== undefined && l !== undefined && r > l) {
+      out.push({ path: at('resources', 'requests', name), message: `request ${req} is above the limit ${lim}; expected a request at most the limit` });
+    }
+  }
+
+  // Workflow parameters used in args/command/env must be declared.
+  const used: [(string | number)[], string][] = [
+    ...s.command.map((c, i): [(string | number)[], string] => [at('command', i), c]),
+    ...s.args.map((a, i): [(string | number)[], string] => [at('args', i), a]),
+    ...s.env.flatMap((e, i): [(string | number)[], string][] => ('value' in e ? [[at('env', i, 'value'), e.value]] : [])),
+  ];
+  for (const [path, text] of used) {
+    for (const m of text.matchAll(/\{\{\s*workflow\.parameters\.([^}\s]+)\s*\}\}/g)) {
+      if (!(m[1] in p.parameters)) {
+        out.push({ path, message: `refers to workflow parameter "${m[1]}", which is not declared; expected one of: ${Object.keys(p.parameters).join(', ') || '(none declared: add it under parameters)'}` });
+      }
+    }
+  }
+
+  // Mounts must name declared volumes.
+  s.mounts.forEach((m, i) => {
+    if (!(m.volume in p.volumes)) {
+      out.push({ path: at('mounts', i, 'volume'), message: `no volume "${m.volume}" in volumes; expected one of: ${Object.keys(p.volumes).join(', ') || '(none declared)'}` });
+    }
+  });
+  return out;
+}

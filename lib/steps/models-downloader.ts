@@ -1,0 +1,30 @@
+import type { Construct } from 'constructs';
+import { ContainerStep, withDefaults, type ContainerStepProps } from './container-step';
+import { Volumes } from './volumes';
+
+/** Props of {@link ModelsDownloader}: every {@link ContainerStepProps} field, with the seed's defaults. */
+export interface ModelsDownloaderProps extends Omit<ContainerStepProps, 'image'> {
+  /** @default 'registry.gitlab.com/salk-tm/models-downloader:latest' (unpinned: environments must pin or opt in) */
+  readonly image?: string;
+}
+
+/**
+ * Fetches the SLEAP models into the models-output directory.
+ * Defaults: args `python /workspace/src/main.py /workspace/input /workspace/output`,
+ * models-input (read-only) at /workspace/input, models-output at /workspace/output, no dependencies.
+ */
+export class ModelsDownloader extends ContainerStep {
+  public static readonly STEP_NAME = 'models-downloader';
+  public static readonly DEFAULT_IMAGE = 'registry.gitlab.com/salk-tm/models-downloader:latest';
+
+  public constructor(scope: Construct, props: ModelsDownloaderProps) {
+    super(scope, ModelsDownloader.STEP_NAME, withDefaults<ContainerStepProps>({
+      image: ModelsDownloader.DEFAULT_IMAGE,
+      args: ['python', '/workspace/src/main.py', '/workspace/input', '/workspace/output'],
+      mounts: [
+        { volume: Volumes.MODELS_INPUT, path: '/workspace/input', readOnly: true },
+        { volume: Volumes.MODELS_OUTPUT, path: '/workspace/output' },
+      ],
+    }, props as ContainerStepProps));
+  }
+}

@@ -1,0 +1,36 @@
+import type { Construct } from 'constructs';
+import { GpuRequest } from '../scheduling/gpu';
+import { ContainerStep, withDefaults, type ContainerStepProps } from './container-step';
+import { ModelsDownloader } from './models-downloader';
+import { Volumes } from './volumes';
+
+/** Props of {@link Predictor}: every {@link ContainerStepProps} field, with the seed's defaults. */
+export interface PredictorProps extends Omit<ContainerStepProps, 'image'> {
+  /** @default 'registry.gitlab.com/salk-tm/sleap-roots-predict:latest' (unpinned: environments must pin or opt in) */
+  readonly image?: string;
+}
+
+/**
+ * Runs SLEAP inference on the GPU: images + models in, predictions out.
+ * Defaults: GPU `GpuRequest.whole(1)`, depends on models-downloader, args
+ * `python /workspace/src/main.py /workspace/images_input /workspace/models_input /workspace/output`,
+ * images-input and models-output read-only, predictions-output at /workspace/output.
+ */
+export class Predictor extends ContainerStep {
+  public static readonly STEP_NAME = 'predictor';
+  public static readonly DEFAULT_IMAGE = 'registry.gitlab.com/salk-tm/sleap-roots-predict:latest';
+
+  public constructor(scope: Construct, props: PredictorProps) {
+    super(scope, Predictor.STEP_NAME, withDefaults<ContainerStepProps>({
+      image: Predictor.DEFAULT_IMAGE,
+      args: ['python', '/workspace/src/main.py', '/workspace/images_input', '/workspace/models_input', '/workspace/output'],
+      mounts: [
+        { volume: Volumes.IMAGES_INPUT, path: '/workspace/images_input', readOnly: true },
+        { volume: Volumes.MODELS_OUTPUT, path: '/workspace/models_input', readOnly: true },
+        { volume: Volumes.PREDICTIONS_OUTPUT, path: '/workspace/output' },
+      ],
+      dependencies: [ModelsDownloader.STEP_NAME],
+      gpu: GpuRequest.whole(1),
+    }, props as ContainerStepProps));
+  }
+}

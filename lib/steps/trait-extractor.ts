@@ -1,0 +1,32 @@
+import type { Construct } from 'constructs';
+import { ContainerStep, withDefaults, type ContainerStepProps } from './container-step';
+import { Predictor } from './predictor';
+import { Volumes } from './volumes';
+
+/** Props of {@link TraitExtractor}: every {@link ContainerStepProps} field, with the seed's defaults. */
+export interface TraitExtractorProps extends Omit<ContainerStepProps, 'image'> {
+  /** @default 'registry.gitlab.com/salk-tm/sleap-roots-traits:latest' (unpinned: environments must pin or opt in) */
+  readonly image?: string;
+}
+
+/**
+ * Computes root traits from the predictions with sleap-roots.
+ * Defaults: depends on predictor, args `python /workspace/src/main.py /workspace/input /workspace/output`,
+ * predictions-output (read-only) at /workspace/input, traits-output at /workspace/output.
+ */
+export class TraitExtractor extends ContainerStep {
+  public static readonly STEP_NAME = 'trait-extractor';
+  public static readonly DEFAULT_IMAGE = 'registry.gitlab.com/salk-tm/sleap-roots-traits:latest';
+
+  public constructor(scope: Construct, props: TraitExtractorProps) {
+    super(scope, TraitExtractor.STEP_NAME, withDefaults<ContainerStepProps>({
+      image: TraitExtractor.DEFAULT_IMAGE,
+      args: ['python', '/workspace/src/main.py', '/workspace/input', '/workspace/output'],
+      mounts: [
+        { volume: Volumes.PREDICTIONS_OUTPUT, path: '/workspace/input', readOnly: true },
+        { volume: Volumes.TRAITS_OUTPUT, path: '/workspace/output' },
+      ],
+      dependencies: [Predictor.STEP_NAME],
+    }, props as ContainerStepProps));
+  }
+}

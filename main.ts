@@ -1,0 +1,91 @@
+/**
+ * The cdk8s app: synthesizes every environment in environments/ into dist/<env>/.
+ *
+ *   npx cdk8s synth                      (what users run; see cdk8s.yaml)
+ *   node build/main.js [--environments DIR] [--outdir DIR] [--check]
+ *
+ * Bad configuration prints every problem (file:line: field: what is wrong) and exits 1 without
+ * touching the output folder; a good one replaces the output folder whole. `--check` writes
+ * nothing and exits 1 when the output folder differs from what would be written (for CI).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { listEnvironmentFiles, loadEnvironments } from './lib/config/load';
+import { ConfigError } from './lib/config/problems';
+import { synthesizeAll, writeTreeAtomically, type SynthesizedFile } from './lib/synth';
+import { version } from './package.json';
+
+function main(): number {
+  const { values } = parseArgs({
+    options: {
+      environments: { type: 'string', default: 'environments' },
+      outdir: { type: 'string', default: 'dist' },
+      check: { type: 'boolean', default: false },
+    },
+  });
+  const envDir = values.environments as string;
+  const outdir = values.outdir as string;
+  let files: SynthesizedFile[];
+  try {
+    const envFiles = listEnvironmentFiles(envDir);
+    if (envFiles.length === 0) {
+      process.stderr.write(`error: no environment files (*.yaml) in ${envDir}\n`);
+      return 1;
+    }
+    files = synthesizeAll(loadEnvironments(envFiles), { version });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`error: ${e.problems.length} problem${e.problems.length === 1 ? '' : 's'}; ${outdir}/ was not changed\n${e.message}\n`);
+      return 1;
+    }
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      process.stderr.write(`error: ${(e as Error).message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+
+  if (values.check) {
+    const stale = diffTree(outdir, files);
+    if (stale.length > 0) {
+      process.stderr.write(`error: ${outdir}/ is stale; run 'npx cdk8s synth' and commit it:\n${stale.map((s) => `  ${s}`).join('\n')}\n`);
+      return 1;
+    }
+    process.stdout.write(`${outdir}/ is up to date (${files.length} files)\n`);
+    return 0;
+  }
+
+  writeTreeAtomically(outdir, files);
+  // cdk8s-cli empties its output folder before running the app and lists what it finds there
+  // afterwards; ours is a separate scratch folder (cdk8s.yaml) so that a failed synth never
+  // touches dist/. Mirror the tree there for its listing.
+  const cliOut = process.env.CDK8S_OUTDIR;
+  if (cliOut && path.resolve(cliOut) !== path.resolve(outdir)) writeTreeAtomically(cliOut, files);
+  const envs = [...new Set(files.map((f) => f.path.split('/')[0]))];
+  // stderr: cdk8s-cli captures the app's stdout.
+  process.stderr.write(`wrote ${files.length} files to ${outdir}/ for ${envs.join(', ')}\n`);
+  return 0;
+}
+
+/** Files that differ between a folder and the tree that would be written there. */
+function diffTree(outdir: string, files: readonly SynthesizedFile[]): string[] {
+  const out: string[] = [];
+  const wanted = new Map(files.map((f) => [f.path, f.content]));
+  const existing = fs.existsSync(outdir) ? listFiles(outdir) : [];
+  for (const [p, content] of wanted) {
+    const full = path.join(outdir, p);
+    if (!fs.existsSync(full)) out.push(`missing ${p}`);
+    else if (fs.readFileSync(full, 'utf8') !== content) out.push(`differs ${p}`);
+  }
+  for (const p of existing) if (!wanted.has(p)) out.push(`extra   ${p}`);
+  return out;
+}
+
+function listFiles(dir: string, prefix = ''): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? listFiles(path.join(dir, d.name), `${prefix}${d.name}/`) : [`${prefix}${d.name}`],
+  );
+}
+
+process.exitCode = main();
