@@ -27,6 +27,12 @@ export function pipelineProps(env: LoadedEnvironment, version?: string): SleapRo
     policy: c.policy,
     labels: c.labels,
     version,
+    resume: c.resume,
+    fanOut: c.fanOut,
+    concurrency: c.concurrency,
+    partialSuccess: c.partialSuccess,
+    imageDigestEnv: c.provenance?.imageDigestEnv,
+    versionedTemplates: c.versionedTemplates,
   };
 }
 
@@ -66,5 +72,8 @@ function stepOptions(s: StepConfig, preemptibleRetry: StepConfig['retry']): Step
     tolerations: s.tolerations,
     podLabels: s.podLabels,
     podAnnotations: s.podAnnotations,
+    partialExitCodes: s.partialExitCodes,
+    semaphore: s.semaphore,
+    output: s.output,
   };
 }

@@ -15,10 +15,12 @@ import type { EnvironmentConfig, VolumeConfig } from './config/schema';
 import type { ClusterSettings } from './scheduling/cluster';
 import { checkPipeline, formatPolicyProblem } from './policy';
 import { toEnum } from './values/enum';
-import { ContainerStep, type ContainerStepProps } from './steps/container-step';
+import { ContainerStep, markerFile, withDefaults, type ContainerStepProps, type FanOutOptions, type ResumeOptions } from './steps/container-step';
 import { ModelsDownloader } from './steps/models-downloader';
 import { Predictor } from './steps/predictor';
 import { TraitExtractor } from './steps/trait-extractor';
+import { ImageSetLister, PartialSuccessGate } from './steps/utility';
+import { Volumes } from './steps/volumes';
 
 /** Name of the WorkflowTemplate holding the DAG (what `argo submit --from` and runs refer to). */
 export const PIPELINE_TEMPLATE_NAME = 'sleap-roots-pipeline';
@@ -28,21 +30,38 @@ export const PIPELINE_ENTRYPOINT = 'pipeline';
 export const PART_OF_LABEL = 'app.kubernetes.io/part-of';
 /** Label naming the environment an object was synthesized for. */
 export const ENVIRONMENT_LABEL = 'sleap-roots.io/environment';
+/** Label with the pipeline's version (objects and workflows). */
+export const VERSION_LABEL = 'app.kubernetes.io/version';
 /** Value of {@link PART_OF_LABEL}. */
 export const PROJECT_NAME = 'sleap-roots-pipeline';
 
-/** A step as an environment configures it: {@link ContainerStepProps} without the cluster, plus on/off. */
-export interface StepOptions extends Partial<Omit<ContainerStepProps, 'cluster'>> {
+/**
+ * A step as an environment configures it: {@link ContainerStepProps} without what the pipeline
+ * derives (cluster, resume, fan-out, inputs), plus on/off and a semaphore by name.
+ */
+export interface StepOptions extends Partial<Omit<ContainerStepProps, 'cluster' | 'semaphore' | 'resume' | 'fanOut' | 'inputs' | 'versioned'>> {
   /** false drops the step. @default true */
   readonly enabled?: boolean;
+  /** Name of a semaphore in `concurrency.semaphores` the step acquires. @default - none (GPU steps: `concurrency.gpuSemaphore`) */
+  readonly semaphore?: string;
 }
 
-/** The built-in steps, in DAG order; any other step name is a plain {@link ContainerStep}. */
-const BUILT_IN_STEPS: Record<string, (scope: Construct, props: ContainerStepProps) => ContainerStep> = {
-  [ModelsDownloader.STEP_NAME]: (scope, props) => new ModelsDownloader(scope, props),
-  [Predictor.STEP_NAME]: (scope, props) => new Predictor(scope, props),
-  [TraitExtractor.STEP_NAME]: (scope, props) => new TraitExtractor(scope, props),
+/** The built-in steps, in DAG order, with their defaults; any other name is a plain {@link ContainerStep}. */
+const BUILT_IN_STEPS: Record<string, { defaults: () => Partial<ContainerStepProps>; build: (scope: Construct, props: ContainerStepProps) => ContainerStep }> = {
+  [ModelsDownloader.STEP_NAME]: { defaults: () => ModelsDownloader.defaults(), build: (scope, props) => new ModelsDownloader(scope, props) },
+  [Predictor.STEP_NAME]: { defaults: () => Predictor.defaults(), build: (scope, props) => new Predictor(scope, props) },
+  [TraitExtractor.STEP_NAME]: { defaults: () => TraitExtractor.defaults(), build: (scope, props) => new TraitExtractor(scope, props) },
 };
+
+/** Resume defaults: markers `.sleap-roots/<step>.done` in each output directory; `force-rerun=true` reruns all. */
+export const RESUME_DEFAULTS = { markerDir: '.sleap-roots', markerName: '{step}.done', forceParameter: 'force-rerun' } as const;
+/** Fan-out defaults: the item parameter, and the volumes a fanned-out step sees per image set. */
+export const FAN_OUT_DEFAULTS = {
+  parameter: 'image-set',
+  itemVolumes: [Volumes.IMAGES_INPUT, Volumes.PREDICTIONS_OUTPUT, Volumes.TRAITS_OUTPUT] as readonly string[],
+} as const;
+/** Default name of the semaphore ConfigMap. */
+export const DEFAULT_SEMAPHORE_CONFIGMAP = 'sleap-roots-semaphores';
 
 /** Names of the built-in steps, in order. */
 export const BUILT_IN_STEP_NAMES: readonly string[] = Object.keys(BUILT_IN_STEPS);
@@ -83,6 +102,18 @@ export interface SleapRootsPipelineProps extends ChartProps {
   readonly policy?: PipelinePolicy;
   /** The pipeline's version, as the `app.kubernetes.io/version` label. @default - no label */
   readonly version?: string;
+  /** Skip finished stages by success markers. @default - off */
+  readonly resume?: EnvironmentConfig['resume'];
+  /** Run some steps once per image set. @default - off */
+  readonly fanOut?: EnvironmentConfig['fanOut'];
+  /** ConfigMap semaphores bounding concurrency across workflows. @default - none */
+  readonly concurrency?: EnvironmentConfig['concurrency'];
+  /** The partial-success gate's image and resources. @default - busybox, tiny */
+  readonly partialSuccess?: EnvironmentConfig['partialSuccess'];
+  /** Env var receiving the image digest of digest-pinned steps. @default - none */
+  readonly imageDigestEnv?: string;
+  /** Name step templates with a content hash. @default false */
+  readonly versionedTemplates?: boolean;
 }
 
 /**
@@ -97,7 +128,7 @@ export class SleapRootsPipeline extends Chart {
   /** Steps that an environment disabled. */
   public readonly disabledSteps: readonly string[];
   public readonly volumes: Readonly<Record<string, VolumeConfig>>;
-  public readonly parameters: Readonly<Record<string, PipelineParameter>>;
+  public parameters: Readonly<Record<string, PipelineParameter>>;
   public readonly policy: Required<PipelinePolicy>;
   public readonly template: WorkflowTemplate;
   public readonly serviceAccount: kplus.ServiceAccount;
@@ -105,6 +136,18 @@ export class SleapRootsPipeline extends Chart {
   public readonly roleBinding: kplus.RoleBinding;
   /** The executor's token Secret, present when step pods do not automount a token. */
   public readonly executorToken?: kplus.ServiceAccountTokenSecret;
+  /** The semaphore ConfigMap, when the environment has semaphores. */
+  public readonly semaphores?: kplus.ConfigMap;
+  /** The concurrency settings (semaphore names and limits). */
+  public readonly concurrency?: EnvironmentConfig['concurrency'];
+  /** Fan-out settings, when on. */
+  public readonly fanOutConfig?: EnvironmentConfig['fanOut'];
+  /** The image-set lister, when a fan-out is on. */
+  public readonly lister?: ImageSetLister;
+  /** The partial-success gate, when a step declares partial exit codes. */
+  public readonly gate?: PartialSuccessGate;
+  /** Whether steps skip finished work. */
+  public readonly resumeEnabled: boolean;
 
   public constructor(scope: Construct, id: string, props: SleapRootsPipelineProps) {
     super(scope, id, {
@@ -113,7 +156,7 @@ export class SleapRootsPipeline extends Chart {
       labels: {
         [PART_OF_LABEL]: PROJECT_NAME,
         [ENVIRONMENT_LABEL]: props.environment,
-        ...(props.version ? { 'app.kubernetes.io/version': props.version } : {}),
+        ...(props.version ? { [VERSION_LABEL]: props.version } : {}),
         ...(props.labels ?? {}),
       },
     });
@@ -145,25 +188,119 @@ export class SleapRootsPipeline extends Chart {
       });
     }
 
-    const requested = props.steps ?? Object.fromEntries(BUILT_IN_STEP_NAMES.map((n) => [n, {}]));
+    this.concurrency = props.concurrency;
+    this.fanOutConfig = props.fanOut;
+    const configMapName = props.concurrency?.configMapName ?? DEFAULT_SEMAPHORE_CONFIGMAP;
+    if (props.concurrency) {
+      // Applied before the templates (file order), so gated nodes never miss it (pipeline-facts item 13).
+      this.semaphores = new kplus.ConfigMap(this, 'Semaphores', {
+        metadata: { name: configMapName },
+        data: Object.fromEntries(Object.entries(props.concurrency.semaphores).map(([k, v]) => [k, String(v)])),
+      });
+    }
+
+    const requested: Readonly<Record<string, StepOptions>> = props.steps ?? Object.fromEntries(BUILT_IN_STEP_NAMES.map((n) => [n, {}]));
     const ordered = [
       ...BUILT_IN_STEP_NAMES.filter((n) => n in requested),
       ...Object.keys(requested).filter((n) => !(n in BUILT_IN_STEPS)),
     ];
+    const disabled = ordered.filter((n) => requested[n].enabled === false);
+    const enabled = ordered.filter((n) => requested[n].enabled !== false);
+    this.disabledSteps = disabled;
+
+    // Effective props of every step (defaults applied) before any is built: resume needs to know
+    // where each step's dependencies write.
+    const effective = new Map<string, ContainerStepProps>();
+    for (const name of enabled) {
+      const { enabled: _ignored, semaphore, ...options } = requested[name];
+      const defaults = BUILT_IN_STEPS[name]?.defaults() ?? {};
+      const merged = withDefaults<ContainerStepProps>(defaults, { ...options, cluster: props.cluster } as ContainerStepProps);
+      const semaphoreKey = semaphore ?? (merged.gpu?.requestsGpu ? props.concurrency?.gpuSemaphore : undefined);
+      effective.set(name, {
+        ...merged,
+        semaphore: semaphoreKey ? { configMap: configMapName, key: semaphoreKey } : undefined,
+        imageDigestEnv: props.imageDigestEnv,
+        versioned: props.versionedTemplates,
+      });
+    }
+
+    // Fan-out: a lister step feeds `withParam` of the fanned-out steps.
+    const fanned = new Set((props.fanOut?.steps ?? []).filter((n) => effective.has(n)));
+    const fanOut: FanOutOptions | undefined = props.fanOut
+      ? { parameter: FAN_OUT_DEFAULTS.parameter, itemVolumes: props.fanOut.itemVolumes ?? FAN_OUT_DEFAULTS.itemVolumes }
+      : undefined;
+    if (props.fanOut && fanned.size > 0) {
+      this.lister = new ImageSetLister(this, {
+        cluster: props.cluster,
+        source: props.fanOut.source,
+        image: props.fanOut.lister?.image,
+        resources: props.fanOut.lister?.resources,
+        versioned: props.versionedTemplates,
+      });
+    }
+
+    // Resume: each step's marker, and the markers of the inputs it reads.
+    this.resumeEnabled = props.resume?.enabled ?? false;
+    const resume = this.resumeEnabled ? { ...RESUME_DEFAULTS, ...definedOnly(props.resume ?? {}) } : undefined;
+    const outputOf = (p: ContainerStepProps) => {
+      const path = p.output ?? p.mounts?.find((m) => !m.readOnly)?.path;
+      return { path, volume: p.mounts?.find((m) => m.path === path)?.volume };
+    };
+
     const steps: ContainerStep[] = [];
-    const disabled: string[] = [];
-    for (const name of ordered) {
-      const { enabled, ...options }: StepOptions = requested[name];
-      if (enabled === false) {
-        disabled.push(name);
-        continue;
+    for (const name of enabled) {
+      const p = effective.get(name)!;
+      let stepResume: ResumeOptions | undefined;
+      if (resume) {
+        let inputMarkers: string[] | undefined = [];
+        for (const dep of p.dependencies ?? []) {
+          const depProps = effective.get(dep);
+          if (!depProps) continue; // reported by policy
+          const out = outputOf(depProps);
+          const mount = p.mounts?.find((m) => m.volume === out.volume);
+          if (!mount || !out.path) continue; // this step does not read what dep writes
+          if (fanned.has(dep) && !fanned.has(name)) {
+            inputMarkers = undefined; // one marker per image set: cannot check them all here
+            break;
+          }
+          inputMarkers.push(markerFile(mount.path, resume, dep));
+        }
+        stepResume = { ...resume, inputMarkers };
       }
-      const stepProps = { ...options, cluster: props.cluster } as ContainerStepProps;
-      const build = BUILT_IN_STEPS[name];
-      steps.push(build ? build(this, stepProps) : new ContainerStep(this, name, stepProps));
+      const stepProps: ContainerStepProps = {
+        ...p,
+        resume: stepResume,
+        fanOut: fanned.has(name) ? fanOut : undefined,
+        dependencies: fanned.has(name) && this.lister ? [...(p.dependencies ?? []), this.lister.name] : p.dependencies,
+      };
+      const builtIn = BUILT_IN_STEPS[name];
+      steps.push(builtIn ? builtIn.build(this, stepProps) : new ContainerStep(this, name, stepProps));
+    }
+
+    // Partial success: a final gate judges the exit codes of the steps that may continue on failure.
+    const judged = steps.filter((s) => s.continuesOnFailure);
+    if (judged.length > 0) {
+      const dependedOn = new Set(steps.flatMap((s) => s.dependencies));
+      this.gate = new PartialSuccessGate(this, {
+        cluster: props.cluster,
+        image: props.partialSuccess?.gate?.image,
+        resources: props.partialSuccess?.gate?.resources,
+        versioned: props.versionedTemplates,
+        dependencies: steps.filter((s) => !dependedOn.has(s.name)).map((s) => s.name),
+        checks: judged.map((s) => ({
+          step: s.name,
+          accepted: s.partialExitCodes,
+          value: s.fanOut ? `{{tasks.${s.name}.outputs.parameters}}` : `{{tasks.${s.name}.exitCode}}`,
+        })),
+      });
     }
     this.steps = steps;
-    this.disabledSteps = disabled;
+    const allSteps = [...(this.lister ? [this.lister] : []), ...steps, ...(this.gate ? [this.gate] : [])];
+    const parameters: Record<string, PipelineParameter> = { ...this.parameters };
+    if (resume && !(resume.forceParameter in parameters)) {
+      parameters[resume.forceParameter] = { value: 'false', enum: ['false', 'true'], description: 'true: run every step again, ignoring success markers' };
+    }
+    this.parameters = parameters;
 
     this.template = new WorkflowTemplate(this, 'Pipeline', {
       metadata: { name: PIPELINE_TEMPLATE_NAME },
@@ -174,7 +311,13 @@ export class SleapRootsPipeline extends Chart {
         executor: props.cluster.automountServiceAccountToken ? undefined : { serviceAccountName: saName },
         arguments: Object.keys(this.parameters).length > 0 ? { parameters: this.renderParameters() } : undefined,
         volumes: this.renderVolumes(),
-        workflowMetadata: { labels: { [PART_OF_LABEL]: PROJECT_NAME, [ENVIRONMENT_LABEL]: props.environment } },
+        workflowMetadata: {
+          labels: {
+            [PART_OF_LABEL]: PROJECT_NAME,
+            [ENVIRONMENT_LABEL]: props.environment,
+            ...(props.version ? { [VERSION_LABEL]: props.version } : {}),
+          },
+        },
         activeDeadlineSeconds: props.workflow?.activeDeadlineSeconds,
         ttlStrategy: props.workflow?.ttlStrategy,
         podGc: props.workflow?.podGC
@@ -184,21 +327,37 @@ export class SleapRootsPipeline extends Chart {
         templates: [
           {
             name: PIPELINE_ENTRYPOINT,
-            dag: {
-              tasks: steps.map((s) => ({
-                name: s.name,
-                templateRef: s.templateRef,
-                dependencies: s.dependencies.length > 0 ? [...s.dependencies] : undefined,
-              })),
-            },
+            parallelism: props.fanOut?.parallelism,
+            dag: { tasks: allSteps.map((s) => this.renderTask(s)) },
           },
         ],
       },
     });
     // Step templates and identities before the template that refers to them.
-    for (const s of steps) this.template.addDependency(s.resource);
+    for (const s of allSteps) this.template.addDependency(s.resource);
+    if (this.semaphores) for (const s of allSteps) s.resource.addDependency(this.semaphores);
 
     this.node.addValidation({ validate: () => checkPipeline(this).map(formatPolicyProblem) });
+  }
+
+  /** All step templates: the lister, the steps, the gate. */
+  public get allSteps(): ContainerStep[] {
+    return [...(this.lister ? [this.lister] : []), ...this.steps, ...(this.gate ? [this.gate] : [])];
+  }
+
+  private renderTask(s: ContainerStep) {
+    const args = [
+      ...(s.fanOut ? [{ name: s.fanOut.parameter, value: '{{item}}' }] : []),
+      ...Object.entries(s.inputs).map(([name, value]) => ({ name, value })),
+    ];
+    return {
+      name: s.name,
+      templateRef: s.templateRef,
+      dependencies: s.dependencies.length > 0 ? [...s.dependencies] : undefined,
+      withParam: s.fanOut && this.lister ? `{{tasks.${this.lister.name}.outputs.result}}` : undefined,
+      arguments: args.length > 0 ? { parameters: args } : undefined,
+      continueOn: s.continuesOnFailure ? { failed: true } : undefined,
+    };
   }
 
   private renderParameters(): WorkflowTemplateSpecArgumentsParameters[] {
@@ -219,4 +378,8 @@ export class SleapRootsPipeline extends Chart {
         : { name, persistentVolumeClaim: { claimName: v.persistentVolumeClaim, readOnly: v.readOnly } },
     );
   }
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -24,6 +24,15 @@ export interface PipelineView {
   readonly parameters: Readonly<Record<string, unknown>>;
   readonly policy: { readonly allowUnpinnedImages: boolean; readonly allowPrivileged: boolean; readonly allowDirectoryOrCreate: boolean };
   readonly labels: Readonly<Record<string, string>>;
+  /** The lister, steps and gate. */
+  readonly allSteps: readonly ContainerStep[];
+  readonly concurrency?: { readonly semaphores: Readonly<Record<string, number>>; readonly gpuSemaphore?: string };
+  readonly fanOutConfig?: {
+    readonly steps: readonly string[];
+    readonly source: { readonly subdirectoriesOf: string } | { readonly parameter: string };
+    readonly itemVolumes?: readonly string[];
+  };
+  readonly resumeEnabled: boolean;
 }
 
 /** `path: message`, for construct validation output. */
@@ -37,8 +46,45 @@ export function checkPipeline(pipeline: PipelineView): PolicyProblem[] {
     ...checkScheduling(pipeline),
     ...checkDag(pipeline),
     ...checkVolumes(pipeline),
-    ...pipeline.steps.flatMap((s) => checkStep(pipeline, s)),
+    ...checkFanOut(pipeline),
+    ...checkConcurrency(pipeline),
+    ...pipeline.allSteps.flatMap((s) => checkStep(pipeline, s)),
   ];
+}
+
+function checkFanOut(p: PipelineView): PolicyProblem[] {
+  const f = p.fanOutConfig;
+  if (!f) return [];
+  const out: PolicyProblem[] = [];
+  const names = new Set(p.steps.map((s) => s.name));
+  f.steps.forEach((name, i) => {
+    if (!names.has(name)) out.push({ path: ['fanOut', 'steps', i], message: `there is no enabled step "${name}"; expected one of: ${[...names].join(', ')}` });
+  });
+  if ('subdirectoriesOf' in f.source && !(f.source.subdirectoriesOf in p.volumes)) {
+    out.push({ path: ['fanOut', 'source', 'subdirectoriesOf'], message: `no volume "${f.source.subdirectoriesOf}" in volumes; expected one of: ${Object.keys(p.volumes).join(', ')}` });
+  }
+  if ('parameter' in f.source && !(f.source.parameter in p.parameters)) {
+    out.push({ path: ['fanOut', 'source', 'parameter'], message: `workflow parameter "${f.source.parameter}" is not declared; add it under parameters (e.g. value: "" for a comma-separated list)` });
+  }
+  (f.itemVolumes ?? []).forEach((v, i) => {
+    if (!(v in p.volumes)) out.push({ path: ['fanOut', 'itemVolumes', i], message: `no volume "${v}" in volumes; expected one of: ${Object.keys(p.volumes).join(', ')}` });
+  });
+  return out;
+}
+
+function checkConcurrency(p: PipelineView): PolicyProblem[] {
+  const c = p.concurrency;
+  const out: PolicyProblem[] = [];
+  const known = Object.keys(c?.semaphores ?? {});
+  if (c?.gpuSemaphore && !known.includes(c.gpuSemaphore)) {
+    out.push({ path: ['concurrency', 'gpuSemaphore'], message: `no semaphore "${c.gpuSemaphore}" in concurrency.semaphores; expected one of: ${known.join(', ') || '(none declared)'}` });
+  }
+  for (const s of p.steps) {
+    if (s.semaphore && !known.includes(s.semaphore.key) && s.semaphore.key !== c?.gpuSemaphore) {
+      out.push({ path: ['steps', s.name, 'semaphore'], message: `no semaphore "${s.semaphore.key}" in concurrency.semaphores; expected one of: ${known.join(', ') || '(none declared: add concurrency.semaphores)'}` });
+    }
+  }
+  return out;
 }
 
 function checkScheduling(p: PipelineView): PolicyProblem[] {
@@ -61,8 +107,8 @@ function checkScheduling(p: PipelineView): PolicyProblem[] {
 
 function checkDag(p: PipelineView): PolicyProblem[] {
   const out: PolicyProblem[] = [];
-  const names = new Set(p.steps.map((s) => s.name));
-  for (const s of p.steps) {
+  const names = new Set(p.allSteps.map((s) => s.name));
+  for (const s of p.allSteps) {
     s.dependencies.forEach((dep, i) => {
       if (dep === s.name) {
         out.push({ path: ['steps', s.name, 'dependencies', i], message: 'a step cannot depend on itself' });
@@ -72,7 +118,7 @@ function checkDag(p: PipelineView): PolicyProblem[] {
       }
     });
   }
-  const cycle = findCycle(p.steps);
+  const cycle = findCycle(p.allSteps);
   if (cycle) out.push({ path: ['steps', cycle[0], 'dependencies'], message: `dependency cycle: ${cycle.join(' -> ')}; the steps must form a DAG` });
   return out;
 }
@@ -113,7 +159,9 @@ function checkVolumes(p: PipelineView): PolicyProblem[] {
 
 function checkStep(p: PipelineView, s: ContainerStep): PolicyProblem[] {
   const out: PolicyProblem[] = [];
-  const at = (...rest: (string | number)[]) => ['steps', s.name, ...rest];
+  // The lister and the gate are configured under fanOut.lister / partialSuccess.gate.
+  const base = p.steps.includes(s) ? ['steps', s.name] : s === p.allSteps[0] ? ['fanOut', 'lister'] : ['partialSuccess', 'gate'];
+  const at = (...rest: (string | number)[]) => [...base, ...rest];
   const cluster = s.cluster;
 
   if (!DNS_LABEL.test(s.name) || s.name.length > 63) {
@@ -167,12 +215,20 @@ function checkStep(p: PipelineView, s: ContainerStep): PolicyProblem[] {
     ...s.args.map((a, i): [(string | number)[], string] => [at('args', i), a]),
     ...s.env.flatMap((e, i): [(string | number)[], string][] => ('value' in e ? [[at('env', i, 'value'), e.value]] : [])),
   ];
-  for (const [path, text] of used) {
+  // (The lister's parameter is reported once, at fanOut.source.parameter.)
+  for (const [path, text] of p.steps.includes(s) ? used : []) {
     for (const m of text.matchAll(/\{\{\s*workflow\.parameters\.([^}\s]+)\s*\}\}/g)) {
       if (!(m[1] in p.parameters)) {
         out.push({ path, message: `refers to workflow parameter "${m[1]}", which is not declared; expected one of: ${Object.keys(p.parameters).join(', ') || '(none declared: add it under parameters)'}` });
       }
     }
+  }
+
+  if (p.resumeEnabled && !s.outputDir && p.steps.includes(s)) {
+    out.push({ path: at('output'), message: 'resume writes a success marker into the step\'s output directory, and this step has no writable mount; add one or set output' });
+  }
+  if (s.continuesOnFailure && s.fanOut && !s.outputDir) {
+    out.push({ path: at('partialExitCodes'), message: 'a fanned-out step reports its exit codes through a file in its output directory, and this step has no writable mount' });
   }
 
   // Mounts must name declared volumes.

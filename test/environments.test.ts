@@ -26,13 +26,18 @@ describe.each(SHIPPED)('environment %s', (name) => {
   });
 
   it('runs the DAG models-downloader -> predictor -> trait-extractor by templateRef', () => {
-    const tasks = pipelineTemplate(manifests).spec.templates[0].dag.tasks;
-    expect(tasks.map((t: any) => [t.name, t.dependencies ?? []])).toEqual([
+    const tasks = pipelineTemplate(manifests).spec.templates[0].dag.tasks.filter((t: any) => STEPS.includes(t.name));
+    expect(tasks.map((t: any) => [t.name, (t.dependencies ?? []).filter((d: string) => STEPS.includes(d))])).toEqual([
       ['models-downloader', []],
       ['predictor', ['models-downloader']],
       ['trait-extractor', ['predictor']],
     ]);
-    for (const t of tasks) expect(t.templateRef).toEqual({ name: `sleap-roots-${t.name}`, template: t.name });
+    const templates = new Set(manifests.filter((m) => m.obj.kind === 'WorkflowTemplate').map((m) => m.obj.metadata.name));
+    for (const t of tasks) {
+      expect(t.templateRef.template).toBe(t.name);
+      expect(t.templateRef.name).toMatch(new RegExp(`^sleap-roots-${t.name}(-[0-9a-f]{8})?$`));
+      expect(templates.has(t.templateRef.name), t.templateRef.name).toBe(true);
+    }
   });
 
   it('puts everything in one namespace and labels it with the environment', () => {
@@ -57,7 +62,9 @@ describe.each(SHIPPED)('environment %s', (name) => {
   });
 
   it('hardens every step pod', () => {
-    for (const step of STEPS) {
+    const all = manifests.filter((m) => m.obj.kind === 'WorkflowTemplate' && m.obj.metadata.name !== 'sleap-roots-pipeline').map((m) => m.obj.spec.templates[0].name);
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    for (const step of all) {
       const t = stepTemplate(manifests, step);
       expect(t.container.securityContext).toMatchObject({ privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
       expect(t.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
@@ -66,6 +73,31 @@ describe.each(SHIPPED)('environment %s', (name) => {
     }
     const spec = pipelineTemplate(manifests).spec;
     expect(spec).toMatchObject({ serviceAccountName: 'sleap-roots-step', automountServiceAccountToken: false, executor: { serviceAccountName: 'sleap-roots-step' } });
+  });
+
+  it('gives every step its workflow name for provenance, and labels runs with environment and version', () => {
+    for (const step of STEPS) expect(stepTemplate(manifests, step).container.env).toContainEqual({ name: 'ARGO_WORKFLOW_NAME', value: '{{workflow.name}}' });
+    expect(pipelineTemplate(manifests).spec.workflowMetadata.labels).toEqual({
+      'app.kubernetes.io/part-of': 'sleap-roots-pipeline',
+      'app.kubernetes.io/version': expect.stringMatching(/^\d+\.\d+\.\d+/),
+      'sleap-roots.io/environment': name,
+    });
+  });
+
+  it('skips finished stages: markers in each output dir, newer than the inputs\' markers, force-rerun to redo', () => {
+    const byName = (step: string, env: string) => stepTemplate(manifests, step).container.env.find((e: any) => e.name === env)?.value;
+    expect(byName('models-downloader', 'SLEAP_ROOTS_MARKER')).toBe('/workspace/output/.sleap-roots/models-downloader.done');
+    expect(byName('models-downloader', 'SLEAP_ROOTS_INPUT_MARKERS')).toBe('');
+    expect(byName('predictor', 'SLEAP_ROOTS_INPUT_MARKERS')).toBe('/workspace/models_input/.sleap-roots/models-downloader.done');
+    expect(byName('trait-extractor', 'SLEAP_ROOTS_INPUT_MARKERS')).toBe('/workspace/input/.sleap-roots/predictor.done');
+    for (const step of STEPS) {
+      const c = stepTemplate(manifests, step).container;
+      expect(c.command.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+      expect(c.args.slice(0, 2)).toEqual(['python', '/workspace/src/main.py']);
+      expect(byName(step, 'SLEAP_ROOTS_FORCE')).toBe('{{workflow.parameters.force-rerun}}');
+    }
+    const force = pipelineTemplate(manifests).spec.arguments.parameters.find((p: any) => p.name === 'force-rerun');
+    expect(force).toMatchObject({ value: 'false', enum: ['false', 'true'] });
   });
 
   it('mounts every shared directory as hostPath type Directory', () => {
@@ -100,6 +132,7 @@ describe.each(SHIPPED)('environment %s', (name) => {
     expect(rank(/serviceaccount/)).toBeLessThan(rank(/-role-/));
     expect(rank(/-role-/)).toBeLessThan(rank(/rolebinding/));
     expect(rank(/rolebinding/)).toBeLessThan(rank(/sleap-roots-predictor/));
+    if (rank(/configmap/) >= 0) expect(rank(/configmap/)).toBeLessThan(rank(/workflowtemplate/));
     expect(kinds[kinds.length - 1]).toBe('60-workflowtemplate-sleap-roots-pipeline.yaml');
   });
 
@@ -159,6 +192,52 @@ describe('runai', () => {
     expect(md.priorityClassName).toBe('high');
     expect(md.retryStrategy).toBeUndefined();
   });
+  it('fans predictor and trait-extractor out over the image sets a lister finds, bounded by parallelism', () => {
+    const dag = pipelineTemplate(manifests).spec.templates[0];
+    expect(dag.parallelism).toBe(16);
+    const tasks = Object.fromEntries(dag.dag.tasks.map((t: any) => [t.name, t]));
+    for (const step of ['predictor', 'trait-extractor']) {
+      expect(tasks[step].withParam).toBe('{{tasks.list-image-sets.outputs.result}}');
+      expect(tasks[step].arguments.parameters).toEqual([{ name: 'image-set', value: '{{item}}' }]);
+      expect(tasks[step].dependencies).toContain('list-image-sets');
+    }
+    expect(tasks['models-downloader'].withParam).toBeUndefined();
+    const p = stepTemplate(manifests, 'predictor');
+    const subPaths = Object.fromEntries(p.container.volumeMounts.map((m: any) => [m.name, m.subPath]));
+    expect(subPaths).toEqual({ 'images-input': '{{inputs.parameters.image-set}}', 'models-output': undefined, 'predictions-output': '{{inputs.parameters.image-set}}' });
+    const lister = stepTemplate(manifests, 'list-image-sets');
+    expect(lister.container.volumeMounts).toEqual([{ name: 'images-input', mountPath: '/workspace/list', readOnly: true }]);
+  });
+
+  it('continues past partial exit codes and gates the result on 0 or 3', () => {
+    const tasks = Object.fromEntries(pipelineTemplate(manifests).spec.templates[0].dag.tasks.map((t: any) => [t.name, t]));
+    for (const step of ['predictor', 'trait-extractor']) expect(tasks[step].continueOn).toEqual({ failed: true });
+    expect(tasks['models-downloader'].continueOn).toBeUndefined();
+    expect(tasks.gate.dependencies).toEqual(['trait-extractor']);
+    expect(tasks.gate.arguments.parameters).toEqual([
+      { name: 'predictor-exit-codes', value: '{{tasks.predictor.outputs.parameters}}' },
+      { name: 'trait-extractor-exit-codes', value: '{{tasks.trait-extractor.outputs.parameters}}' },
+    ]);
+    const gate = stepTemplate(manifests, 'gate');
+    expect(gate.container.args).toEqual(['predictor', '0 3', '{{inputs.parameters.predictor-exit-codes}}', 'trait-extractor', '0 3', '{{inputs.parameters.trait-extractor-exit-codes}}']);
+    expect(gate.container.resources.limits).toEqual({ cpu: '100m', memory: '64Mi' });
+    expect(stepTemplate(manifests, 'predictor').outputs.parameters[0]).toEqual({ name: 'exit-code', valueFrom: { path: '/workspace/output/.sleap-roots/predictor.exit-code', default: 'unknown' } });
+  });
+
+  it('bounds the GPU steps across workflows with the pipeline-gpu semaphore (4 halves of 2 GPUs)', () => {
+    const cm = manifests.find((m) => m.obj.kind === 'ConfigMap')!;
+    expect(cm.file).toBe('runai/40-configmap-sleap-roots-semaphores.yaml');
+    expect(cm.obj.data).toEqual({ 'pipeline-gpu': '4' });
+    expect(stepTemplate(manifests, 'predictor').synchronization.semaphores[0].configMapKeyRef).toEqual({ name: 'sleap-roots-semaphores', key: 'pipeline-gpu' });
+    expect(stepTemplate(manifests, 'trait-extractor').synchronization).toBeUndefined();
+  });
+
+  it('names step templates by content hash, and the pipeline template stably', () => {
+    const names = manifests.filter((m) => m.obj.kind === 'WorkflowTemplate').map((m) => m.obj.metadata.name).sort();
+    expect(names.filter((n) => n !== 'sleap-roots-pipeline').every((n) => /-[0-9a-f]{8}$/.test(n))).toBe(true);
+    expect(names).toContain('sleap-roots-pipeline');
+  });
+
   it('carries the predictor resources of the later pipeline', () => {
     expect(stepTemplate(manifests, 'predictor').container.resources).toEqual({ requests: { cpu: '2', memory: '8Gi' }, limits: { memory: '24Gi' } });
   });
@@ -166,6 +245,12 @@ describe('runai', () => {
 
 describe('gpu', () => {
   const manifests = build('gpu');
+  it('bounds whole-GPU steps across workflows with a semaphore, and only them', () => {
+    const cm = manifests.find((m) => m.obj.kind === 'ConfigMap')!.obj;
+    expect(cm.data).toEqual({ 'pipeline-gpu': '1' });
+    expect(stepTemplate(manifests, 'predictor').synchronization).toEqual({ semaphores: [{ configMapKeyRef: { name: cm.metadata.name, key: 'pipeline-gpu' } }] });
+    for (const step of ['models-downloader', 'trait-extractor']) expect(stepTemplate(manifests, step).synchronization).toBeUndefined();
+  });
   it('requests one whole GPU as request and limit, with the toleration, and no Run:AI annotations', () => {
     const t = stepTemplate(manifests, 'predictor');
     expect(t.container.resources.limits['nvidia.com/gpu']).toBe('1');

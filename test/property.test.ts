@@ -69,12 +69,25 @@ const saneConfig = fc.record({
   steps: fc.record({ 'models-downloader': saneStep, predictor: saneStep, 'trait-extractor': saneStep }),
   targetMainContainer: fc.boolean(),
   writeBack: fc.boolean(),
-}).map(({ scheduler, steps, targetMainContainer, writeBack }) => ({
+  options: fc.record({
+    resume: optional(fc.record({ enabled: fc.boolean() })),
+    fanOut: optional(fc.record({ steps: fc.subarray(['predictor', 'trait-extractor', 'models-downloader'], { minLength: 1 }), source: fc.constant({ subdirectoriesOf: 'images-input' }), parallelism: optional(fc.integer({ min: 1, max: 64 })) }, { requiredKeys: ['steps', 'source'] })),
+    concurrency: optional(fc.record({ semaphores: fc.constant({ 'pipeline-gpu': 4 }), gpuSemaphore: optional(fc.constantFrom('pipeline-gpu', 'missing')) }, { requiredKeys: ['semaphores'] })),
+    versionedTemplates: optional(fc.boolean()),
+    provenance: optional(fc.record({ imageDigestEnv: fc.constant('IMAGE_DIGEST') })),
+  }, { requiredKeys: [] }),
+  partial: fc.boolean(),
+}).map(({ scheduler, steps, targetMainContainer, writeBack, options, partial }) => ({
+  ...options,
   namespace: scheduler === 'runai-scheduler' ? 'runai-talmo-lab' : 'sleap-roots',
   scheduling: { scheduler, project: 'talmo-lab', priorityClasses: { preemptible: 'low', nonPreemptible: 'high' } },
   gpu: { targetMainContainer },
   volumes: volumesAll,
-  steps: writeBack ? { ...steps, 'write-back': { image: 'ghcr.io/x/wb:2', dependencies: ['trait-extractor'] } } : steps,
+  steps: {
+    ...steps,
+    predictor: partial ? { ...steps.predictor, partialExitCodes: [3] } : steps.predictor,
+    ...(writeBack ? { 'write-back': { image: 'ghcr.io/x/wb:2', dependencies: ['trait-extractor'] } } : {}),
+  },
 }));
 
 describe('any environment', () => {

@@ -21,7 +21,7 @@ describe('README', () => {
     expect(p.retryStrategy.limit).toBe(5);
     expect(p.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true });
     const img = stepTemplate(manifests, 'images-downloader');
-    expect(img.container.env).toEqual([{ name: 'API_KEY', valueFrom: { secretKeyRef: { name: 'bloom-api', key: 'key' } } }]);
+    expect(img.container.env).toContainEqual({ name: 'API_KEY', valueFrom: { secretKeyRef: { name: 'bloom-api', key: 'key' } } });
     expect(JSON.stringify(manifests)).not.toContain('bloom-api-value');
   });
 

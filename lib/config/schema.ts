@@ -113,6 +113,12 @@ export const stepSchema = z.strictObject({
   tolerations: z.array(tolerationSchema).optional(),
   podLabels: stringMap.optional(),
   podAnnotations: stringMap.optional(),
+  /** Exit codes that mean "partial success" (e.g. [3]): the DAG continues and the gate judges. */
+  partialExitCodes: z.array(z.number().int().min(1).max(255)).optional(),
+  /** Semaphore key (in concurrency.semaphores) this step acquires. */
+  semaphore: z.string().min(1).optional(),
+  /** The step's output directory (a mount path); markers go under it. Default: its first writable mount. */
+  output: z.string().startsWith('/', 'expected an absolute path').optional(),
 });
 
 const volumeSchema = z.union([
@@ -182,6 +188,44 @@ export const environmentSchema = z.strictObject({
     parallelism: z.number().int().positive().optional(),
   }).optional(),
   steps: z.record(dnsLabel, stepSchema).optional(),
+  /** Skip finished stages by success markers (Argo's work-avoidance pattern). Off by default. */
+  resume: z.strictObject({
+    enabled: z.boolean().optional(),
+    markerDir: z.string().regex(/^[^/].*$/, 'expected a path relative to the step\'s output directory').optional(),
+    markerName: z.string().regex(/\{step\}/, 'expected a name containing {step}').optional(),
+    forceParameter: dnsLabel.optional(),
+  }).optional(),
+  /** Run steps once per image set. Off by default. */
+  fanOut: z.strictObject({
+    steps: z.array(dnsLabel).min(1),
+    /** Where the list comes from: sub-directories of a volume, or a workflow parameter (comma-separated or a JSON list). */
+    source: z.union([
+      z.strictObject({ subdirectoriesOf: dnsLabel }),
+      z.strictObject({ parameter: dnsLabel }),
+    ], { error: 'expected {subdirectoriesOf: <volume>} or {parameter: <workflow parameter>}' }),
+    /** Volumes a fanned-out step sees per image set (mounted with the set as subPath). */
+    itemVolumes: z.array(dnsLabel).optional(),
+    parallelism: z.number().int().positive().optional(),
+    lister: z.strictObject({ image: z.string().min(1).optional(), resources: resourcesSchema.optional() }).optional(),
+  }).optional(),
+  /** Bounded concurrency across workflows with ConfigMap semaphores (Argo v4 semaphores list). */
+  concurrency: z.strictObject({
+    configMapName: dnsLabel.optional(),
+    /** Semaphore name -> how many holders at once (a positive integer). */
+    semaphores: z.record(z.string().regex(/^[-._a-zA-Z0-9]+$/, 'expected a ConfigMap key'), z.number().int().positive()),
+    /** Semaphore every GPU step acquires. */
+    gpuSemaphore: z.string().min(1).optional(),
+  }).optional(),
+  /** The gate that judges partial exit codes (used when a step declares partialExitCodes). */
+  partialSuccess: z.strictObject({
+    gate: z.strictObject({ image: z.string().min(1).optional(), resources: resourcesSchema.optional() }).optional(),
+  }).optional(),
+  provenance: z.strictObject({
+    /** Env var that receives the image digest of steps whose image is pinned by digest. */
+    imageDigestEnv: z.string().regex(ENV_NAME).optional(),
+  }).optional(),
+  /** Name step templates with a content hash, so a deploy never changes a running workflow's steps. */
+  versionedTemplates: z.boolean().optional(),
 });
 
 export type EnvironmentConfig = z.infer<typeof environmentSchema>;

@@ -4,6 +4,7 @@
  * and the scheduler actually read them. ModelsDownloader, Predictor and TraitExtractor are this
  * construct with the seed's defaults; an environment adds further steps with it as they are.
  */
+import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import {
   WorkflowTemplate,
@@ -20,6 +21,8 @@ import type { ClusterSettings } from '../scheduling/cluster';
 import { GpuRequest, MAIN_CONTAINER } from '../scheduling/gpu';
 import { RetryStrategy } from '../scheduling/retry';
 import { toEnum } from '../values/enum';
+import { digestOf } from '../values/image';
+import { WRAPPER_NAME, WRAPPER_SCRIPT, WrapperEnv } from './wrapper';
 
 /** Prefix of every step WorkflowTemplate's name. */
 export const STEP_TEMPLATE_PREFIX = 'sleap-roots-';
@@ -30,6 +33,36 @@ export interface SecretFile {
   readonly key: string;
   /** Absolute path of the file in the container. */
   readonly path: string;
+}
+
+/** A ConfigMap semaphore (Argo v4 `synchronization.semaphores[].configMapKeyRef`). */
+export interface SemaphoreRef {
+  readonly configMap: string;
+  readonly key: string;
+}
+
+/** Success markers: how a step skips work a previous run finished (work avoidance). */
+export interface ResumeOptions {
+  /** Folder of the markers, relative to the step's output directory. */
+  readonly markerDir: string;
+  /** File name of a marker; `{step}` is replaced by the step name. */
+  readonly markerName: string;
+  /** Workflow parameter that, when "true", makes every step run again. */
+  readonly forceParameter: string;
+  /**
+   * The markers of the step's inputs, as paths inside this step's container; the step is skipped
+   * only when its own marker is newer than all of them.
+   * @default - unknown: the step always runs
+   */
+  readonly inputMarkers?: readonly string[];
+}
+
+/** Running a step once per item of a list (Argo `withParam`). */
+export interface FanOutOptions {
+  /** Name of the template input parameter holding the item. */
+  readonly parameter: string;
+  /** Volumes the step sees per item: mounted with the item as `subPath`. */
+  readonly itemVolumes: readonly string[];
 }
 
 /** Props of {@link ContainerStep}. */
@@ -89,9 +122,40 @@ export interface ContainerStepProps {
   readonly podLabels?: Readonly<Record<string, string>>;
   /** Extra pod annotations. @default {} */
   readonly podAnnotations?: Readonly<Record<string, string>>;
-  /** @default `sleap-roots-<id>` */
+  /** @default `sleap-roots-<id>` (plus `-<content hash>` when `versioned`) */
   readonly templateName?: string;
+  /**
+   * Suffix the template name with a hash of its content, so deploying a change creates a new
+   * template instead of changing one a running workflow resolves.
+   * @default false
+   */
+  readonly versioned?: boolean;
+  /** Semaphore the step's pods acquire. @default - none */
+  readonly semaphore?: SemaphoreRef;
+  /** Skip the step when its success marker is newer than its inputs'. @default - always run */
+  readonly resume?: ResumeOptions;
+  /** Run once per item. @default - once */
+  readonly fanOut?: FanOutOptions;
+  /**
+   * Template input parameters with the value the DAG task passes for each (e.g. an expression
+   * on other tasks' results). @default {}
+   */
+  readonly inputs?: Readonly<Record<string, string>>;
+  /**
+   * Exit codes meaning "partial success": the DAG continues past the step (`continueOn.failed`)
+   * and the pipeline's gate accepts them. @default []
+   */
+  readonly partialExitCodes?: readonly number[];
+  /** The step's output directory (a mount path). @default - the path of its first writable mount */
+  readonly output?: string;
+  /** Env var that receives the image digest when the image is pinned by digest. @default - none */
+  readonly imageDigestEnv?: string;
 }
+
+/** Folder (under the output directory) for markers and exit codes when resume is not configured. */
+export const DEFAULT_MARKER_DIR = '.sleap-roots';
+/** Output parameter carrying the exit code of a step with partial exit codes. */
+export const EXIT_CODE_OUTPUT = 'exit-code';
 
 /**
  * One container step: synthesizes a WorkflowTemplate `sleap-roots-<name>` holding one template
@@ -116,6 +180,16 @@ export class ContainerStep extends Construct {
   public readonly command: readonly string[];
   public readonly env: readonly EnvVarConfig[];
   public readonly cluster: ClusterSettings;
+  public readonly semaphore?: SemaphoreRef;
+  public readonly resume?: ResumeOptions;
+  public readonly fanOut?: FanOutOptions;
+  /** Input parameters and the values the DAG task passes. */
+  public readonly inputs: Readonly<Record<string, string>>;
+  public readonly partialExitCodes: readonly number[];
+  /** The output directory, when the step has one. */
+  public readonly outputDir?: string;
+  /** The success marker's path in the container, when resume is on. */
+  public readonly markerPath?: string;
   /** The underlying WorkflowTemplate (escape hatch). */
   public readonly resource: WorkflowTemplate;
 
@@ -126,7 +200,7 @@ export class ContainerStep extends Construct {
     this.props = props;
     this.name = id;
     this.cluster = props.cluster;
-    this.templateName = props.templateName ?? `${STEP_TEMPLATE_PREFIX}${id}`;
+    const baseName = props.templateName ?? `${STEP_TEMPLATE_PREFIX}${id}`;
     this.image = props.image;
     this.gpu = props.gpu ?? GpuRequest.none();
     this.preemptible = props.preemptible ?? false;
@@ -141,11 +215,31 @@ export class ContainerStep extends Construct {
     this.args = [...(props.args ?? [])];
     this.command = [...(props.command ?? [])];
     this.env = [...(props.env ?? [])];
+    this.semaphore = props.semaphore;
+    this.resume = props.resume;
+    this.fanOut = props.fanOut;
+    this.inputs = { ...(props.inputs ?? {}) };
+    this.partialExitCodes = [...(props.partialExitCodes ?? [])];
+    this.outputDir = props.output ?? this.mounts.find((m) => !m.readOnly)?.path;
+    this.markerPath = props.resume && this.outputDir ? markerFile(this.outputDir, props.resume, id) : undefined;
 
+    const template = this.renderTemplate();
+    this.templateName = props.versioned ? `${baseName}-${contentHash(template)}` : baseName;
     this.resource = new WorkflowTemplate(this, 'Resource', {
       metadata: { name: this.templateName },
-      spec: { templates: [this.renderTemplate()] },
+      spec: { templates: [template] },
     });
+  }
+
+  /** True when the DAG continues past a failure of this step (it has partial exit codes). */
+  public get continuesOnFailure(): boolean {
+    return this.partialExitCodes.length > 0;
+  }
+
+  /** Where the step writes its exit code for the gate (when it has partial exit codes). */
+  public get exitCodeFile(): string | undefined {
+    if (!this.continuesOnFailure || !this.outputDir) return undefined;
+    return `${this.outputDir}/${this.resume?.markerDir ?? DEFAULT_MARKER_DIR}/${this.name}.exit-code`;
   }
 
   /** The `templateRef` a DAG task uses to call this step. */
@@ -175,8 +269,15 @@ export class ContainerStep extends Construct {
     const tolerations = [...gpu.tolerations, ...(p.tolerations ?? [])];
     const retry = this.retry.toArgo();
 
+    const itemVolumes = new Set(this.fanOut?.itemVolumes ?? []);
+    const item = this.fanOut ? `{{inputs.parameters.${this.fanOut.parameter}}}` : undefined;
     const volumeMounts = [
-      ...this.mounts.map((m) => ({ name: m.volume, mountPath: m.path, readOnly: m.readOnly, subPath: m.subPath })),
+      ...this.mounts.map((m) => ({
+        name: m.volume,
+        mountPath: m.path,
+        readOnly: m.readOnly,
+        subPath: item && itemVolumes.has(m.volume) ? (m.subPath ? `${m.subPath}/${item}` : item) : m.subPath,
+      })),
       ...(p.secretFiles ?? []).map((f) => ({ name: secretVolumeName(f.secret), mountPath: f.path, subPath: f.key, readOnly: true })),
     ];
     const secretVolumes = [...new Set((p.secretFiles ?? []).map((f) => f.secret))].sort().map((secret) => ({
@@ -184,17 +285,44 @@ export class ContainerStep extends Construct {
       secret: { secretName: secret },
     }));
 
+    // Provenance: every step knows its workflow; a digest-pinned image knows its digest.
+    const env: EnvVarConfig[] = [...(p.env ?? [])];
+    const has = (n: string) => env.some((e) => e.name === n);
+    if (!has('ARGO_WORKFLOW_NAME')) env.push({ name: 'ARGO_WORKFLOW_NAME', value: '{{workflow.name}}' });
+    const digest = digestOf(this.image);
+    if (p.imageDigestEnv && digest && !has(p.imageDigestEnv)) env.push({ name: p.imageDigestEnv, value: digest });
+
+    // The work-avoidance / exit-code wrapper, when either is wanted.
+    const wrap = this.markerPath !== undefined || this.exitCodeFile !== undefined;
+    if (this.markerPath) {
+      env.push({ name: WrapperEnv.MARKER, value: this.markerPath });
+      env.push({ name: WrapperEnv.FORCE, value: `{{workflow.parameters.${this.resume!.forceParameter}}}` });
+      if (this.resume!.inputMarkers) env.push({ name: WrapperEnv.INPUT_MARKERS, value: this.resume!.inputMarkers.join(' ') });
+      else env.push({ name: WrapperEnv.ALWAYS_RUN, value: 'true' });
+    }
+    if (this.exitCodeFile) env.push({ name: WrapperEnv.EXIT_CODE_FILE, value: this.exitCodeFile });
+    const inputNames = [...(this.fanOut ? [this.fanOut.parameter] : []), ...Object.keys(this.inputs)];
+    const command = wrap ? ['/bin/sh', '-c', WRAPPER_SCRIPT, WRAPPER_NAME] : p.command ? [...p.command] : undefined;
+    const args = wrap ? [...(p.command ?? []), ...(p.args ?? [])] : p.args ? [...p.args] : undefined;
+
     return {
       name: this.name,
+      inputs: inputNames.length > 0 ? { parameters: inputNames.map((name) => ({ name })) } : undefined,
+      outputs: this.exitCodeFile
+        ? { parameters: [{ name: EXIT_CODE_OUTPUT, valueFrom: { path: this.exitCodeFile, default: 'unknown' } }] }
+        : undefined,
+      synchronization: this.semaphore
+        ? { semaphores: [{ configMapKeyRef: { name: this.semaphore.configMap, key: this.semaphore.key } }] }
+        : undefined,
       metadata: nonEmpty(annotations) || nonEmpty(labels) ? { annotations: orUndefined(annotations), labels: orUndefined(labels) } : undefined,
       container: {
         name: MAIN_CONTAINER,
         image: this.image,
         imagePullPolicy: p.imagePullPolicy,
-        command: p.command ? [...p.command] : undefined,
-        args: p.args ? [...p.args] : undefined,
+        command,
+        args,
         workingDir: p.workingDir,
-        env: p.env && p.env.length > 0 ? p.env.map(renderEnv) : undefined,
+        env: env.map(renderEnv),
         volumeMounts: volumeMounts.length > 0 ? volumeMounts : undefined,
         resources: nonEmpty(limits) || nonEmpty(requests) ? { limits: orUndefined(limits), requests: orUndefined(requests) } : undefined,
         securityContext: this.privileged
@@ -233,6 +361,16 @@ export class ContainerStep extends Construct {
       timeout: this.timeout,
     };
   }
+}
+
+/** The marker file of a step whose output directory is `outputDir`. */
+export function markerFile(outputDir: string, resume: Pick<ResumeOptions, 'markerDir' | 'markerName'>, step: string): string {
+  return `${outputDir}/${resume.markerDir}/${resume.markerName.split('{step}').join(step)}`;
+}
+
+/** First 8 hex digits of the SHA-256 of a template's JSON form. */
+function contentHash(template: WorkflowTemplateSpecTemplates): string {
+  return createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 8);
 }
 
 /** The pod volume name for a Secret mounted as files. */

@@ -17,14 +17,19 @@ export class ModelsDownloader extends ContainerStep {
   public static readonly STEP_NAME = 'models-downloader';
   public static readonly DEFAULT_IMAGE = 'registry.gitlab.com/salk-tm/models-downloader:latest';
 
-  public constructor(scope: Construct, props: ModelsDownloaderProps) {
-    super(scope, ModelsDownloader.STEP_NAME, withDefaults<ContainerStepProps>({
+  /** The seed's defaults for this step (what an environment overrides). */
+  public static defaults(): Partial<ContainerStepProps> {
+    return {
       image: ModelsDownloader.DEFAULT_IMAGE,
       args: ['python', '/workspace/src/main.py', '/workspace/input', '/workspace/output'],
       mounts: [
         { volume: Volumes.MODELS_INPUT, path: '/workspace/input', readOnly: true },
         { volume: Volumes.MODELS_OUTPUT, path: '/workspace/output' },
       ],
-    }, props as ContainerStepProps));
+    };
+  }
+
+  public constructor(scope: Construct, props: ModelsDownloaderProps) {
+    super(scope, ModelsDownloader.STEP_NAME, withDefaults<ContainerStepProps>(ModelsDownloader.defaults(), props as ContainerStepProps));
   }
 }

@@ -20,8 +20,9 @@ export class Predictor extends ContainerStep {
   public static readonly STEP_NAME = 'predictor';
   public static readonly DEFAULT_IMAGE = 'registry.gitlab.com/salk-tm/sleap-roots-predict:latest';
 
-  public constructor(scope: Construct, props: PredictorProps) {
-    super(scope, Predictor.STEP_NAME, withDefaults<ContainerStepProps>({
+  /** The seed's defaults for this step (what an environment overrides). */
+  public static defaults(): Partial<ContainerStepProps> {
+    return {
       image: Predictor.DEFAULT_IMAGE,
       args: ['python', '/workspace/src/main.py', '/workspace/images_input', '/workspace/models_input', '/workspace/output'],
       mounts: [
@@ -31,6 +32,10 @@ export class Predictor extends ContainerStep {
       ],
       dependencies: [ModelsDownloader.STEP_NAME],
       gpu: GpuRequest.whole(1),
-    }, props as ContainerStepProps));
+    };
+  }
+
+  public constructor(scope: Construct, props: PredictorProps) {
+    super(scope, Predictor.STEP_NAME, withDefaults<ContainerStepProps>(Predictor.defaults(), props as ContainerStepProps));
   }
 }

@@ -18,8 +18,9 @@ export class TraitExtractor extends ContainerStep {
   public static readonly STEP_NAME = 'trait-extractor';
   public static readonly DEFAULT_IMAGE = 'registry.gitlab.com/salk-tm/sleap-roots-traits:latest';
 
-  public constructor(scope: Construct, props: TraitExtractorProps) {
-    super(scope, TraitExtractor.STEP_NAME, withDefaults<ContainerStepProps>({
+  /** The seed's defaults for this step (what an environment overrides). */
+  public static defaults(): Partial<ContainerStepProps> {
+    return {
       image: TraitExtractor.DEFAULT_IMAGE,
       args: ['python', '/workspace/src/main.py', '/workspace/input', '/workspace/output'],
       mounts: [
@@ -27,6 +28,10 @@ export class TraitExtractor extends ContainerStep {
         { volume: Volumes.TRAITS_OUTPUT, path: '/workspace/output' },
       ],
       dependencies: [Predictor.STEP_NAME],
-    }, props as ContainerStepProps));
+    };
+  }
+
+  public constructor(scope: Construct, props: TraitExtractorProps) {
+    super(scope, TraitExtractor.STEP_NAME, withDefaults<ContainerStepProps>(TraitExtractor.defaults(), props as ContainerStepProps));
   }
 }

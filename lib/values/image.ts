@@ -12,3 +12,9 @@ export function isPinnedImage(image: string): boolean {
   const tag = lastSegment.slice(colon + 1);
   return tag !== '' && tag !== 'latest';
 }
+
+/** The `sha256:<hex>` digest an image is pinned to, or undefined. */
+export function digestOf(image: string): string | undefined {
+  const m = /@(sha256:[0-9a-f]{64})$/.exec(image);
+  return m ? m[1] : undefined;
+}

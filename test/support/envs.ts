@@ -70,7 +70,7 @@ export function problemsOf(config: unknown, name = 'test'): ConfigError['problem
 
 /** The step WorkflowTemplate's only template, by step name. */
 export function stepTemplate(manifests: readonly Manifest[], step: string): any {
-  const m = manifests.find((x) => x.obj.kind === 'WorkflowTemplate' && x.obj.metadata.name === `sleap-roots-${step}`);
+  const m = manifests.find((x) => x.obj.kind === 'WorkflowTemplate' && x.obj.metadata.name !== 'sleap-roots-pipeline' && x.obj.spec.templates[0].name === step);
   if (!m) throw new Error(`no template for step ${step}`);
   return m.obj.spec.templates[0];
 }
