@@ -128,7 +128,8 @@ export class SleapRootsPipeline extends Chart {
   /** Steps that an environment disabled. */
   public readonly disabledSteps: readonly string[];
   public readonly volumes: Readonly<Record<string, VolumeConfig>>;
-  public parameters: Readonly<Record<string, PipelineParameter>>;
+  /** Workflow parameters: the environment's, plus `force-rerun` when resume is on. */
+  public readonly parameters: Readonly<Record<string, PipelineParameter>>;
   public readonly policy: Required<PipelinePolicy>;
   public readonly template: WorkflowTemplate;
   public readonly serviceAccount: kplus.ServiceAccount;
@@ -163,7 +164,6 @@ export class SleapRootsPipeline extends Chart {
     this.environment = props.environment;
     this.cluster = props.cluster;
     this.volumes = props.volumes ?? {};
-    this.parameters = props.parameters ?? {};
     this.policy = {
       allowUnpinnedImages: props.policy?.allowUnpinnedImages ?? false,
       allowPrivileged: props.policy?.allowPrivileged ?? false,
@@ -296,7 +296,7 @@ export class SleapRootsPipeline extends Chart {
     }
     this.steps = steps;
     const allSteps = [...(this.lister ? [this.lister] : []), ...steps, ...(this.gate ? [this.gate] : [])];
-    const parameters: Record<string, PipelineParameter> = { ...this.parameters };
+    const parameters: Record<string, PipelineParameter> = { ...(props.parameters ?? {}) };
     if (resume && !(resume.forceParameter in parameters)) {
       parameters[resume.forceParameter] = { value: 'false', enum: ['false', 'true'], description: 'true: run every step again, ignoring success markers' };
     }
