@@ -1,6 +1,7 @@
-// cdk8s `app` command for the trivial baseline chart (see bench/trivial-chart.ts).
+// cdk8s `app` command for the trivial baseline chart (see bench/trivial-chart.ts), run the same
+// way as ours (scripts/app.cjs).
 'use strict';
 const path = require('node:path');
-const { runBundled } = require('../scripts/app.cjs');
+const { ensureBundle, root } = require('../scripts/bundle.cjs');
 
-runBundled(path.join(__dirname, 'trivial-chart.ts'), path.join(__dirname, '..', 'build', 'trivial.js'));
+require(ensureBundle(path.join(root, 'bench', 'trivial-chart.ts'), path.join(root, 'build', 'trivial.js')));

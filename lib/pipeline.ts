@@ -13,6 +13,7 @@ import {
 } from '../imports/argoproj.io';
 import type { EnvironmentConfig, VolumeConfig } from './config/schema';
 import type { ClusterSettings } from './scheduling/cluster';
+import { ENVIRONMENT_LABEL, FORCE_RERUN_PARAMETER, PART_OF_LABEL, PIPELINE_TEMPLATE_NAME, PROJECT_NAME, VERSION_LABEL } from './names';
 import { checkPipeline, formatPolicyProblem } from './policy';
 import { toEnum } from './values/enum';
 import { ContainerStep, markerFile, withDefaults, type ContainerStepProps, type FanOutOptions, type ResumeOptions } from './steps/container-step';
@@ -22,18 +23,10 @@ import { TraitExtractor } from './steps/trait-extractor';
 import { ImageSetLister, PartialSuccessGate } from './steps/utility';
 import { Volumes } from './steps/volumes';
 
-/** Name of the WorkflowTemplate holding the DAG (what `argo submit --from` and runs refer to). */
-export const PIPELINE_TEMPLATE_NAME = 'sleap-roots-pipeline';
-/** Name of the DAG template inside it (its entrypoint). */
+export { ENVIRONMENT_LABEL, PART_OF_LABEL, PIPELINE_TEMPLATE_NAME, PROJECT_NAME, VERSION_LABEL } from './names';
+
+/** Name of the DAG template inside the pipeline template (its entrypoint). */
 export const PIPELINE_ENTRYPOINT = 'pipeline';
-/** Label every object carries, naming this project (what `deploy --prune` selects on). */
-export const PART_OF_LABEL = 'app.kubernetes.io/part-of';
-/** Label naming the environment an object was synthesized for. */
-export const ENVIRONMENT_LABEL = 'sleap-roots.io/environment';
-/** Label with the pipeline's version (objects and workflows). */
-export const VERSION_LABEL = 'app.kubernetes.io/version';
-/** Value of {@link PART_OF_LABEL}. */
-export const PROJECT_NAME = 'sleap-roots-pipeline';
 
 /**
  * A step as an environment configures it: {@link ContainerStepProps} without what the pipeline
@@ -54,7 +47,7 @@ const BUILT_IN_STEPS: Record<string, { defaults: () => Partial<ContainerStepProp
 };
 
 /** Resume defaults: markers `.sleap-roots/<step>.done` in each output directory; `force-rerun=true` reruns all. */
-export const RESUME_DEFAULTS = { markerDir: '.sleap-roots', markerName: '{step}.done', forceParameter: 'force-rerun' } as const;
+export const RESUME_DEFAULTS = { markerDir: '.sleap-roots', markerName: '{step}.done', forceParameter: FORCE_RERUN_PARAMETER } as const;
 /** Fan-out defaults: the item parameter, and the volumes a fanned-out step sees per image set. */
 export const FAN_OUT_DEFAULTS = {
   parameter: 'image-set',

@@ -9,7 +9,8 @@ import { stringify } from 'yaml';
 import type { LoadedEnvironment } from './config/load';
 import { ConfigError, type ConfigProblem } from './config/problems';
 import { pipelineProps } from './environment';
-import { SleapRootsPipeline, PIPELINE_TEMPLATE_NAME } from './pipeline';
+import { KIND_ORDER, PIPELINE_TEMPLATE_NAME, RUN_FOLDER } from './names';
+import { SleapRootsPipeline } from './pipeline';
 import { checkPipeline } from './policy';
 import { SleapRootsRun } from './run';
 import { validateManifest } from './validation/manifests';
@@ -20,18 +21,7 @@ export interface SynthesizedFile {
   readonly content: string;
 }
 
-/** Subfolder of dist/<env>/ holding manifests for `kubectl create` (not `apply`). */
-export const RUN_FOLDER = 'run';
-
-/** Apply order by kind: identities and config before the templates that use them. */
-const KIND_ORDER: Record<string, number> = {
-  ServiceAccount: 10,
-  Secret: 15,
-  Role: 20,
-  RoleBinding: 30,
-  ConfigMap: 40,
-  WorkflowTemplate: 50,
-};
+export { RUN_FOLDER };
 
 /** Options of {@link synthesizeEnvironment}. */
 export interface SynthOptions {

@@ -1,4 +1,5 @@
 /** The README's examples are true: its environment example synthesizes as described. */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +24,23 @@ describe('README', () => {
     const img = stepTemplate(manifests, 'images-downloader');
     expect(img.container.env).toContainEqual({ name: 'API_KEY', valueFrom: { secretKeyRef: { name: 'bloom-api', key: 'key' } } });
     expect(JSON.stringify(manifests)).not.toContain('bloom-api-value');
+  });
+
+  it('shows only sleap-roots commands and flags that exist', () => {
+    const uses = new Map<string, Set<string>>();
+    for (const line of readme.split('\n')) {
+      const m = /^(?:\S+=\S+ )*npx sleap-roots (\w+)(.*)$/.exec(line.trim());
+      if (!m) continue;
+      const flags = uses.get(m[1]) ?? new Set<string>();
+      for (const f of m[2].split('#')[0].matchAll(/(?:^|\s)(--[a-z-]+)/g)) flags.add(f[1]);
+      uses.set(m[1], flags);
+    }
+    expect([...uses.keys()].sort()).toEqual(['deploy', 'doctor', 'list', 'logs', 'resubmit', 'retry', 'status', 'submit', 'watch']);
+    for (const [command, flags] of uses) {
+      const help = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'sleap-roots.cjs'), command, '--help'], { encoding: 'utf8', timeout: 60_000 });
+      expect(help.status, help.stderr).toBe(0);
+      for (const flag of flags) expect(help.stdout, `${command} ${flag}`).toContain(flag);
+    }
   });
 
   it('names the two fresh-machine commands that package.json provides', () => {

@@ -1,0 +1,202 @@
+/**
+ * The `sleap-roots` command line: commander wiring of the commands in ./commands.
+ *
+ * Exit codes: 0 success; 1 failure (API error, failed workflow, failed check); 2 usage error;
+ * 3 `retry` not performed (it says which command does it); 130 detached with Ctrl-C (the
+ * workflow keeps running).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { formatError, isAbortError } from '../cluster/errors';
+import { deployCommand } from './commands/deploy';
+import { doctorCommand } from './commands/doctor';
+import { listCommand, statusCommand } from './commands/inspect';
+import { retryCommand } from './commands/retry';
+import { EXIT_DETACHED, logsCommand, resubmitCommand, submitCommand, watchCommand } from './commands/run';
+import type { CliIO } from './io';
+import { Session, type GlobalOptions } from './session';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Adds the options every command takes: connection, output, dist/. */
+function withCommon(cmd: Command, outputs: readonly string[] = ['text', 'json']): Command {
+  return cmd
+    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default: its current context)')
+    .option('-n, --namespace <ns>', "namespace (default: the environment's, else the context's)")
+    .option('--server <url>', 'API server URL, for the token flow (no kubeconfig needed)')
+    .option('--token <token>', 'bearer token, with or without "Bearer " (prefer $SLEAP_ROOTS_TOKEN: a flag is visible in ps)')
+    .option('--insecure-skip-tls-verify', "do not verify the server's certificate (test clusters only)")
+    .option('--certificate-authority <file>', "CA bundle for the server's certificate")
+    .option('--request-timeout <seconds>', 'timeout of each ordinary request', '30')
+    .addOption(new Option('-o, --output <format>', outputs.includes('name') ? 'output format; name prints only the workflow name' : 'output format').choices([...outputs]).default('text'))
+    .option('--no-color', 'no colours (also: NO_COLOR=1)')
+    .option('--dist <dir>', 'folder of the synthesized manifests (default: ./dist)')
+    .option('-v, --verbose', 'report retries and reconnects');
+}
+
+function logOptions(cmd: Command): Command {
+  return cmd
+    .option('--log-file <file>', 'log file (default: workflow_logs_<YYYYmmdd_HHMMSS>.txt, as the seed wrote)')
+    .option('--no-log-file', 'write logs to the terminal only')
+    .option('--timestamps', 'prefix log lines with their timestamps');
+}
+
+/**
+ * Runs the CLI with `argv` (without node and the script) and returns the exit code.
+ * Never throws and never exits the process.
+ */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  let exitCode = 0;
+  const sessions: Session[] = [];
+  const run =
+    <A extends unknown[]>(fn: (s: Session, ...args: A) => Promise<number>) =>
+    async (...args: unknown[]): Promise<void> => {
+      const cmd = args[args.length - 1] as Command;
+      const rest = args.slice(0, -1) as A;
+      const opts = cmd.opts() as GlobalOptions;
+      let session: Session | undefined;
+      try {
+        session = new Session(io, opts);
+        sessions.push(session);
+        exitCode = await fn(session, ...rest);
+      } catch (e) {
+        if (isAbortError(e) || io.signal?.aborted) {
+          exitCode = EXIT_DETACHED;
+          return;
+        }
+        const err = session?.io.stderr ?? io.stderr;
+        err.write(`${formatError(e, session?.redactor)}\n`);
+        if (opts.verbose && e instanceof Error && !['ApiError', 'NetworkError', 'UserError'].includes(e.name) && e.stack) {
+          err.write(`${e.stack}\n`);
+        }
+        exitCode = 1;
+      }
+    };
+
+  const program = new Command('sleap-roots')
+    .description('Deploy, run, watch and troubleshoot the SLEAP-roots pipeline on a Kubernetes cluster with Argo Workflows.')
+    .version(io.version, '--version')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (t) => io.stdout.write(t), writeErr: (t) => io.stderr.write(t) });
+
+  withCommon(
+    program
+      .command('deploy')
+      .description('server-side apply dist/<env>/ (field manager sleap-roots), in dependency order')
+      .requiredOption('-e, --env <name>', 'environment (dist/<env>/)')
+      .option('--dry-run', 'send dryRun=All: the server validates everything and stores nothing')
+      .option('--force-conflicts', 'take over fields another field manager owns')
+      .option('--prune', 'delete objects of this environment (by label) that dist/<env>/ no longer has'),
+  ).action(run((s, o: { env: string; dryRun?: boolean; forceConflicts?: boolean; prune?: boolean }) => deployCommand(s, o)));
+
+  logOptions(
+    withCommon(
+      program
+        .command('submit')
+        .description('run the pipeline: create a Workflow from the sleap-roots-pipeline template')
+        .requiredOption('-e, --env <name>', 'environment (dist/<env>/)')
+        .option('-p, --param <key=value>', 'workflow parameter (repeatable)', collect)
+        .option('-w, --watch', 'live view of the DAG until it finishes (Ctrl-C detaches)')
+        .option('-l, --logs', 'follow the logs of every step into the terminal and the log file')
+        .option('--dry-run', 'send dryRun=All: validate, create nothing')
+        .option('--force-rerun', 'run every step again, ignoring success markers of earlier runs (-p force-rerun=true)'),
+      ['text', 'json', 'name'],
+    ),
+  ).action(run((s, o: { env: string; param?: string[]; watch?: boolean; logs?: boolean; dryRun?: boolean; forceRerun?: boolean; logFile?: string | false; timestamps?: boolean }) => submitCommand(s, logFileOptions(o))));
+
+  logOptions(
+    withCommon(
+      program
+        .command('watch')
+        .description('live view of a workflow until it finishes (re-attach after Ctrl-C)')
+        .argument('<workflow>', 'workflow name')
+        .option('-e, --env <name>', 'environment (for its namespace)')
+        .option('-l, --logs', 'also follow the logs of every step'),
+    ),
+  ).action(run((s, name: string, o: { env?: string; logs?: boolean; logFile?: string | false; timestamps?: boolean }) => watchCommand(s, name, logFileOptions(o))));
+
+  logOptions(
+    withCommon(
+      program
+        .command('logs')
+        .description('logs of every step pod of a workflow (retries included), prefixed by step and attempt, also into a log file')
+        .argument('<workflow>', 'workflow name')
+        .option('-e, --env <name>', 'environment (for its namespace)')
+        .option('-f, --follow', 'keep following until the workflow finishes'),
+    ),
+  ).action(run((s, name: string, o: { env?: string; follow?: boolean; logFile?: string | false; timestamps?: boolean }) => logsCommand(s, name, logFileOptions(o))));
+
+  withCommon(
+    program
+      .command('status')
+      .alias('get')
+      .description('one workflow in detail: phase, progress, each step with its attempts (default: the most recent)')
+      .argument('[workflow]', 'workflow name')
+      .option('-e, --env <name>', 'environment (for its namespace and to pick the most recent)'),
+  ).action(run((s, name: string | undefined, o: { env?: string }) => statusCommand(s, name, o)));
+
+  withCommon(
+    program
+      .command('list')
+      .alias('ls')
+      .description("recent workflows of the pipeline with phase, progress and duration")
+      .option('-e, --env <name>', 'only this environment')
+      .option('--limit <n>', 'at most this many, newest first', '20'),
+  ).action(run((s, o: { env?: string; limit?: string }) => listCommand(s, o)));
+
+  logOptions(
+    withCommon(
+      program
+        .command('resubmit')
+        .description('a new workflow with the same template and parameters as an earlier one')
+        .argument('<workflow>', 'workflow name')
+        .option('-e, --env <name>', 'environment (for its namespace)')
+        .option('-p, --param <key=value>', 'change a parameter (repeatable)', collect)
+        .option('--force-rerun', 'run every step again; without it finished steps (success markers) are skipped')
+        .option('-w, --watch', 'live view until it finishes')
+        .option('-l, --logs', 'follow the logs of every step'),
+      ['text', 'json', 'name'],
+    ),
+  ).action(run((s, name: string, o: { env?: string; param?: string[]; forceRerun?: boolean; watch?: boolean; logs?: boolean; logFile?: string | false; timestamps?: boolean }) => resubmitCommand(s, name, logFileOptions(o))));
+
+  withCommon(
+    program
+      .command('retry')
+      .description('rerun only the failed steps: says which argo command does it (see the help)')
+      .argument('<workflow>', 'workflow name')
+      .option('-e, --env <name>', 'environment (for its namespace)'),
+  ).action(run((s, name: string, o: { env?: string }) => retryCommand(s, name, o)));
+
+  withCommon(
+    program
+      .command('doctor')
+      .description('check the cluster for everything dist/<env>/ needs; one line per check with its fix')
+      .requiredOption('-e, --env <name>', 'environment (dist/<env>/)')
+      .option('--gpu-resource <name>', 'extended resource of a whole GPU for Run:AI fraction/memory requests', 'nvidia.com/gpu'),
+  ).action(run((s, o: { env: string; gpuResource?: string }) => doctorCommand(s, o)));
+
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return 2;
+    }
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    io.stderr.write(`${formatError(e)}\n`);
+    return 1;
+  } finally {
+    for (const s of sessions) await s.close();
+  }
+  return exitCode;
+}
+
+/** commander gives `logFile: false` for --no-log-file. */
+function logFileOptions<T extends { logFile?: string | false }>(o: T): Omit<T, 'logFile'> & { logFile?: string; writeLogFile: boolean } {
+  const { logFile, ...rest } = o;
+  return { ...rest, logFile: logFile === false ? undefined : logFile, writeLogFile: logFile !== false };
+}

@@ -1,0 +1,274 @@
+/**
+ * `deploy`: server-side apply of dist/<env>/ in apply order, reporting per object whether it was
+ * created, changed or left unchanged, and optionally pruning objects of ours that dist/ no
+ * longer has.
+ *
+ * Outcome: the object is read before the apply; absent means created (the apply also answers 201
+ * then), a different resourceVersion afterwards means changed, the same means unchanged (the API
+ * server does not write a no-op apply). A dry run writes nothing, so there the object the server
+ * would store is compared with the one it has, ignoring server-managed metadata.
+ */
+import { ApiError, NetworkError, isAbortError, isStatus } from './errors';
+import type { KubeClient } from './http';
+import { ARGO_COMPLETED_LABEL, ownedSelector } from './labels';
+import { KIND_ORDER } from '../names';
+import { KINDS, objectPath, resourcePath, type KubeList, type KubeObject } from './resources';
+
+/** The field manager every apply of the CLI uses. */
+export const FIELD_MANAGER = 'sleap-roots';
+
+/** What happened to one object. */
+/** `kept`: a WorkflowTemplate dist/ no longer has, kept by prune because an unfinished workflow uses it. */
+export type ApplyOutcome = 'created' | 'changed' | 'unchanged' | 'configured' | 'pruned' | 'kept' | 'failed' | 'skipped';
+
+/** The result for one object. */
+export interface ObjectResult {
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace?: string;
+  /** The dist/ file it came from (not for pruned objects). */
+  readonly file?: string;
+  readonly outcome: ApplyOutcome;
+  /** Why it failed, or what was not known (`configured`: the object could not be read first). */
+  readonly detail?: string;
+  readonly error?: unknown;
+}
+
+/** Progress of a deploy, for live displays. */
+export type DeployEvent =
+  | { readonly type: 'plan'; readonly objects: readonly { readonly kind: string; readonly name: string }[] }
+  | { readonly type: 'start'; readonly index: number; readonly kind: string; readonly name: string }
+  | { readonly type: 'done'; readonly index: number; readonly result: ObjectResult }
+  | { readonly type: 'prune'; readonly result: ObjectResult };
+
+/** Options of {@link deploy}. */
+export interface DeployOptions {
+  /** The environment (the prune selector includes it). */
+  readonly environment: string;
+  /** Namespace of the objects (already set on them). */
+  readonly namespace: string;
+  /** @default 'sleap-roots' */
+  readonly fieldManager?: string;
+  /** Take over fields that another manager owns. @default false */
+  readonly forceConflicts?: boolean;
+  /** `dryRun=All`: the server checks everything and stores nothing. @default false */
+  readonly dryRun?: boolean;
+  /** Delete objects of ours (by label) that are not among `objects`. @default false */
+  readonly prune?: boolean;
+  readonly signal?: AbortSignal;
+  /** @default - no progress reports */
+  readonly onEvent?: (event: DeployEvent) => void;
+}
+
+/** The result of a deploy. */
+export interface DeployResult {
+  readonly results: readonly ObjectResult[];
+  /** True when nothing failed. */
+  readonly ok: boolean;
+}
+
+/** An apply that another field manager's ownership refused. */
+export function isFieldConflict(e: unknown): e is ApiError {
+  return e instanceof ApiError && e.statusCode === 409;
+}
+
+/** Applies the objects in the order given, stopping at the first failure. */
+export async function deploy(client: KubeClient, objects: readonly { readonly object: KubeObject; readonly file?: string }[], options: DeployOptions): Promise<DeployResult> {
+  const results: ObjectResult[] = [];
+  options.onEvent?.({ type: 'plan', objects: objects.map((m) => ({ kind: m.object.kind, name: m.object.metadata.name ?? '' })) });
+  let failed = false;
+  for (const [index, m] of objects.entries()) {
+    const base = { kind: m.object.kind, name: m.object.metadata.name ?? '', namespace: m.object.metadata.namespace, file: m.file };
+    if (failed) {
+      const result: ObjectResult = { ...base, outcome: 'skipped', detail: 'not applied: an object before it failed' };
+      results.push(result);
+      options.onEvent?.({ type: 'done', index, result });
+      continue;
+    }
+    options.onEvent?.({ type: 'start', index, kind: base.kind, name: base.name });
+    let result: ObjectResult;
+    try {
+      result = { ...base, ...(await applyOne(client, m.object, options)) };
+    } catch (e) {
+      // Not about this object: the whole deploy cannot go on.
+      if (isAbortError(e) || isStatus(e, 401) || e instanceof NetworkError) throw e;
+      result = { ...base, outcome: 'failed', detail: failureDetail(e), error: e };
+      failed = true;
+    }
+    results.push(result);
+    options.onEvent?.({ type: 'done', index, result });
+  }
+  if (options.prune && !failed) {
+    for (const result of await prune(client, objects.map((m) => m.object), options)) {
+      results.push(result);
+      if (result.outcome === 'failed') failed = true;
+    }
+  }
+  return { results, ok: !failed };
+}
+
+async function applyOne(client: KubeClient, obj: KubeObject, options: DeployOptions): Promise<Pick<ObjectResult, 'outcome' | 'detail'>> {
+  const path = objectPath(obj);
+  let before: KubeObject | undefined;
+  let readable = true;
+  try {
+    before = await client.json<KubeObject>({ path, signal: options.signal });
+  } catch (e) {
+    if (isStatus(e, 404)) before = undefined;
+    else if (isStatus(e, 403)) readable = false;
+    else throw e;
+  }
+  const after = await client.json<KubeObject>({
+    method: 'PATCH',
+    path,
+    query: {
+      fieldManager: options.fieldManager ?? FIELD_MANAGER,
+      force: options.forceConflicts ? true : undefined,
+      dryRun: options.dryRun ? 'All' : undefined,
+    },
+    // JSON is YAML: the apply-patch+yaml content type takes it as is.
+    body: JSON.stringify(obj),
+    contentType: 'application/apply-patch+yaml',
+    signal: options.signal,
+  });
+  if (!readable) return { outcome: 'configured', detail: 'could not read it first (forbidden), so whether it changed is unknown' };
+  if (!before) return { outcome: 'created' };
+  if (options.dryRun) return { outcome: sameContent(before, after) ? 'unchanged' : 'changed' };
+  return { outcome: before.metadata.resourceVersion === after?.metadata?.resourceVersion ? 'unchanged' : 'changed' };
+}
+
+/**
+ * The WorkflowTemplates unfinished workflows of the namespace refer to (by `workflowTemplateRef`
+ * or, in their spec or the template spec stored at their start, by `templateRef`), with one
+ * workflow using each. Argo resolves `templateRef` live, so these must not be deleted.
+ */
+export async function templatesInUse(client: KubeClient, namespace: string, signal?: AbortSignal): Promise<Map<string, string>> {
+  const list = await client.json<KubeList>({
+    path: resourcePath(KINDS.Workflow, namespace),
+    query: { labelSelector: `${ARGO_COMPLETED_LABEL}!=true` },
+    signal,
+  });
+  const used = new Map<string, string>();
+  const walk = (value: unknown, workflow: string): void => {
+    if (Array.isArray(value)) {
+      for (const v of value) walk(v, workflow);
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        if ((k === 'templateRef' || k === 'workflowTemplateRef') && v && typeof v === 'object') {
+          const ref = v as { name?: unknown; clusterScope?: unknown };
+          if (typeof ref.name === 'string' && ref.clusterScope !== true && !used.has(ref.name)) used.set(ref.name, workflow);
+        }
+        walk(v, workflow);
+      }
+    }
+  };
+  for (const wf of list.items ?? []) {
+    const status = (wf as { status?: { storedWorkflowTemplateSpec?: unknown } }).status;
+    walk([(wf as { spec?: unknown }).spec, status?.storedWorkflowTemplateSpec], wf.metadata.name ?? '');
+  }
+  return used;
+}
+
+/**
+ * Deletes objects of ours (by label) that are not in `desired`, templates first. A
+ * WorkflowTemplate an unfinished workflow still uses (an older versioned step template, say) is
+ * kept and reported, and goes on a later prune.
+ */
+async function prune(client: KubeClient, desired: readonly KubeObject[], options: DeployOptions): Promise<ObjectResult[]> {
+  const keep = new Set(desired.map((o) => `${o.kind}/${o.metadata.name}`));
+  const results: ObjectResult[] = [];
+  const skipKinds = ['Namespace'];
+  let inUse = new Map<string, string>();
+  try {
+    inUse = await templatesInUse(client, options.namespace, options.signal);
+  } catch (e) {
+    if (isAbortError(e)) throw e;
+    // Not knowing which templates are in use, delete none of them.
+    skipKinds.push('WorkflowTemplate');
+    const result: ObjectResult = { kind: 'WorkflowTemplate', name: '*', namespace: options.namespace, outcome: 'failed', detail: `cannot list workflows to see which templates are in use, so no template is pruned: ${failureDetail(e)}`, error: e };
+    results.push(result);
+    options.onEvent?.({ type: 'prune', result });
+  }
+  const kinds = Object.keys(KIND_ORDER)
+    .filter((k) => !skipKinds.includes(k))
+    .sort((a, b) => KIND_ORDER[b] - KIND_ORDER[a]);
+  for (const kindName of kinds) {
+    const kind = KINDS[kindName];
+    let list: KubeList;
+    try {
+      list = await client.json<KubeList>({ path: resourcePath(kind, options.namespace), query: { labelSelector: ownedSelector(options.environment) }, signal: options.signal });
+    } catch (e) {
+      if (isAbortError(e)) throw e;
+      const result: ObjectResult = { kind: kindName, name: '*', namespace: options.namespace, outcome: 'failed', detail: `cannot list ${kind.plural} to prune: ${failureDetail(e)}`, error: e };
+      results.push(result);
+      options.onEvent?.({ type: 'prune', result });
+      continue;
+    }
+    for (const item of list.items ?? []) {
+      const name = item.metadata.name ?? '';
+      if (keep.has(`${kindName}/${name}`)) continue;
+      let result: ObjectResult;
+      const user = kindName === 'WorkflowTemplate' ? inUse.get(name) : undefined;
+      if (user !== undefined) {
+        result = { kind: kindName, name, namespace: options.namespace, outcome: 'kept', detail: `still used by unfinished workflow ${user}; a later --prune removes it` };
+        results.push(result);
+        options.onEvent?.({ type: 'prune', result });
+        continue;
+      }
+      try {
+        await client.json({
+          method: 'DELETE',
+          path: resourcePath(kind, options.namespace, name),
+          query: { dryRun: options.dryRun ? 'All' : undefined, propagationPolicy: 'Background' },
+          signal: options.signal,
+        });
+        result = { kind: kindName, name, namespace: options.namespace, outcome: 'pruned' };
+      } catch (e) {
+        if (isAbortError(e)) throw e;
+        result = isStatus(e, 404)
+          ? { kind: kindName, name, namespace: options.namespace, outcome: 'pruned', detail: 'already gone' }
+          : { kind: kindName, name, namespace: options.namespace, outcome: 'failed', detail: failureDetail(e), error: e };
+      }
+      results.push(result);
+      options.onEvent?.({ type: 'prune', result });
+    }
+  }
+  return results;
+}
+
+/** One line saying why an apply failed; field conflicts say how to resolve them. */
+export function failureDetail(e: unknown): string {
+  if (isFieldConflict(e)) {
+    return `${e.message}: another field manager owns these fields; rerun with --force-conflicts to take them over (its values are overwritten), or remove that manager's changes`;
+  }
+  if (e instanceof ApiError) return `Error from server (${e.reason}): ${e.message}`;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Metadata the server maintains; a dry run's answer differs there without any real change. */
+const SERVER_METADATA = ['resourceVersion', 'managedFields', 'generation', 'creationTimestamp', 'uid', 'selfLink'];
+
+function sameContent(a: KubeObject, b: KubeObject): boolean {
+  const strip = (o: KubeObject) => {
+    const { status: _status, metadata, ...rest } = o;
+    const meta = Object.fromEntries(Object.entries(metadata ?? {}).filter(([k]) => !SERVER_METADATA.includes(k)));
+    return { ...rest, metadata: meta };
+  };
+  return deepEqual(strip(a), strip(b));
+}
+
+/** Structural equality of JSON values (key order ignored). */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((x, i) => deepEqual(x, bb[i]));
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
+  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
+  return ak.length === bk.length && ak.every((k) => deepEqual(ao[k], bo[k]));
+}

@@ -1,0 +1,323 @@
+/**
+ * What a Workflow's status says, as the CLI shows it: one row per DAG task (phase, duration,
+ * retries, message), the failing step, and which step and attempt a pod belongs to.
+ *
+ * Argo's status.nodes is a flat map: the root DAG node (named like the workflow), one node per
+ * task (`<wf>.<task>`, displayName `<task>`), and for a task with a retryStrategy a `Retry` node
+ * whose children are the attempts, Pod nodes `<wf>.<task>(0)`, `<wf>.<task>(1)`, ...
+ */
+import { ARGO_NODE_ID_ANNOTATION, ARGO_NODE_NAME_ANNOTATION, ENVIRONMENT_LABEL, RESUBMITTED_FROM, SUBMITTED_BY } from './labels';
+import type { KubeObject } from './resources';
+
+/** Phases of an Argo node or workflow; `Waiting` is ours: a task with no node yet. */
+export type Phase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Error' | 'Skipped' | 'Omitted' | 'Waiting';
+
+/** One node of status.nodes (the fields the CLI reads). */
+export interface ArgoNode {
+  readonly id: string;
+  readonly name: string;
+  readonly displayName?: string;
+  readonly type?: string;
+  readonly phase?: string;
+  readonly message?: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly boundaryID?: string;
+  readonly children?: readonly string[];
+  readonly templateName?: string;
+  readonly templateRef?: { readonly name?: string; readonly template?: string };
+  readonly outputs?: { readonly exitCode?: string };
+}
+
+/** A parameter name and value. */
+export interface Parameter {
+  readonly name: string;
+  readonly value?: string;
+}
+
+interface DagTask {
+  readonly name: string;
+}
+interface Template {
+  readonly name?: string;
+  readonly dag?: { readonly tasks?: readonly DagTask[] };
+}
+
+/** An Argo Workflow, as far as the CLI reads it. */
+export interface Workflow extends KubeObject {
+  spec?: {
+    workflowTemplateRef?: { name?: string; clusterScope?: boolean };
+    arguments?: { parameters?: Parameter[] };
+    entrypoint?: string;
+    templates?: Template[];
+    [field: string]: unknown;
+  };
+  status?: {
+    phase?: string;
+    message?: string;
+    progress?: string;
+    startedAt?: string;
+    finishedAt?: string;
+    nodes?: Record<string, ArgoNode>;
+    storedWorkflowTemplateSpec?: { entrypoint?: string; templates?: Template[] };
+    [field: string]: unknown;
+  };
+}
+
+/** One attempt of a step (one pod). */
+export interface AttemptView {
+  /** 0-based, as in Argo's `task(N)` names; undefined for a step without retries. */
+  readonly index?: number;
+  readonly nodeId: string;
+  readonly displayName: string;
+  readonly phase: Phase;
+  readonly message?: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly exitCode?: string;
+}
+
+/** One DAG task, or one item of a task that fans out (withParam/withItems). */
+export interface StepView {
+  /** The task name, or the item's display name (`predictor(0:set-a)`). */
+  readonly name: string;
+  /** The DAG task it belongs to. */
+  readonly task: string;
+  /** True for one item of a fanned-out task (shown under the task's row). */
+  readonly item: boolean;
+  readonly phase: Phase;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  /** Run time so far (running) or in all (finished). */
+  readonly durationMs?: number;
+  /** Attempts after the first (for a fanned-out task: of all its items). */
+  readonly retries: number;
+  readonly attempts: readonly AttemptView[];
+  readonly message?: string;
+}
+
+/** A workflow as the CLI shows it. */
+export interface WorkflowView {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly phase: Phase;
+  readonly completed: boolean;
+  readonly message?: string;
+  /** Argo's `done/total` of pods. */
+  readonly progress?: string;
+  readonly createdAt?: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly durationMs?: number;
+  readonly template?: string;
+  readonly environment?: string;
+  readonly submittedBy?: string;
+  readonly resubmittedFrom?: string;
+  readonly parameters: readonly Parameter[];
+  readonly steps: readonly StepView[];
+  /**
+   * Why a Failed/Error workflow failed: its failed steps (leaves: items rather than their task),
+   * earliest first, each with its message.
+   */
+  readonly failing?: readonly { readonly step: string; readonly message?: string }[];
+  /** The workflow's resourceVersion this view was made from. */
+  readonly resourceVersion?: string;
+}
+
+const PHASES = new Set<Phase>(['Pending', 'Running', 'Succeeded', 'Failed', 'Error', 'Skipped', 'Omitted']);
+/** Phases after which a node or workflow does not change. */
+export const DONE_PHASES: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Error', 'Skipped', 'Omitted']);
+
+/** True when the workflow has finished (Succeeded, Failed or Error). */
+export function isCompleted(wf: Workflow): boolean {
+  const p = wf.status?.phase;
+  return p === 'Succeeded' || p === 'Failed' || p === 'Error';
+}
+
+function phaseOf(p: string | undefined): Phase {
+  return p && PHASES.has(p as Phase) ? (p as Phase) : 'Pending';
+}
+
+function ms(t: string | undefined): number | undefined {
+  if (!t) return undefined;
+  const v = Date.parse(t);
+  return Number.isNaN(v) ? undefined : v;
+}
+
+function duration(start: string | undefined, end: string | undefined, now: number): number | undefined {
+  const s = ms(start);
+  if (s === undefined) return undefined;
+  const e = ms(end) ?? now;
+  return Math.max(0, e - s);
+}
+
+const ATTEMPT = /^(.*)\((\d+)\)$/;
+
+/** Task names in DAG order, from the workflow's stored template or a template given. */
+function taskOrder(wf: Workflow, template?: KubeObject): string[] {
+  const sources = [wf.status?.storedWorkflowTemplateSpec, wf.spec, (template as Workflow | undefined)?.spec];
+  for (const spec of sources) {
+    if (!spec?.templates) continue;
+    const entry = spec.entrypoint ?? spec.templates[0]?.name;
+    const t = spec.templates.find((x) => x.name === entry);
+    if (t?.dag?.tasks) return t.dag.tasks.map((x) => x.name);
+  }
+  return [];
+}
+
+/**
+ * The view of a workflow at time `now`.
+ * @param template the pipeline WorkflowTemplate, to list tasks that have no node yet
+ */
+export function viewWorkflow(wf: Workflow, now: number, template?: KubeObject): WorkflowView {
+  const name = wf.metadata.name ?? '';
+  const nodes = Object.values(wf.status?.nodes ?? {});
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const root = byId.get(name) ?? nodes.find((n) => n.name === name);
+  const attemptIds = new Set<string>();
+  for (const n of nodes) if (n.type === 'Retry') for (const c of n.children ?? []) attemptIds.add(c);
+
+  const completed = isCompleted(wf);
+  const groupOf = new Map<string, ArgoNode>();
+  for (const n of nodes) if (n.type === 'TaskGroup') for (const c of n.children ?? []) groupOf.set(c, n);
+  const displayOf = (n: ArgoNode) => n.displayName ?? n.name.slice(name.length + 1);
+  const rows = new Map<string, StepView>();
+  const endOf = (n: ArgoNode) => n.finishedAt ?? (completed ? wf.status?.finishedAt : undefined);
+  for (const n of nodes) {
+    if (n === root || attemptIds.has(n.id) || n.type === 'TaskGroup') continue;
+    if (n.type === 'DAG' || n.type === 'Steps' || n.type === 'StepGroup') continue;
+    const display = displayOf(n);
+    const group = groupOf.get(n.id);
+    const attempts: AttemptView[] = [];
+    if (n.type === 'Retry') {
+      for (const c of n.children ?? []) {
+        const child = byId.get(c);
+        if (!child) continue;
+        const m = ATTEMPT.exec(child.displayName ?? '');
+        attempts.push(attemptOf(child, m ? Number(m[2]) : attempts.length));
+      }
+      attempts.sort((x, y) => (x.index ?? 0) - (y.index ?? 0));
+    } else {
+      attempts.push(attemptOf(n, undefined));
+    }
+    const phase = phaseOf(n.phase);
+    const failedAttempt = [...attempts].reverse().find((x) => x.phase === 'Failed' || x.phase === 'Error');
+    const last = attempts[attempts.length - 1];
+    const message = (phase === 'Failed' || phase === 'Error') && failedAttempt?.message ? failedAttempt.message : n.message ?? last?.message;
+    rows.set(display, {
+      name: display,
+      task: group ? displayOf(group) : display,
+      item: !!group,
+      phase,
+      startedAt: n.startedAt,
+      finishedAt: n.finishedAt,
+      durationMs: duration(n.startedAt, endOf(n), now),
+      retries: Math.max(0, attempts.length - 1),
+      attempts,
+      message: message || undefined,
+    });
+  }
+  for (const g of nodes) {
+    if (g.type !== 'TaskGroup') continue;
+    const display = displayOf(g);
+    const items = [...rows.values()].filter((r) => r.item && r.task === display);
+    const failedItems = items.filter((r) => r.phase === 'Failed' || r.phase === 'Error').length;
+    const doneItems = items.filter((r) => DONE_PHASES.has(r.phase)).length;
+    rows.set(display, {
+      name: display,
+      task: display,
+      item: false,
+      phase: phaseOf(g.phase),
+      startedAt: g.startedAt,
+      finishedAt: g.finishedAt,
+      durationMs: duration(g.startedAt, endOf(g), now),
+      retries: items.reduce((sum, r) => sum + r.retries, 0),
+      attempts: [],
+      message: g.message || (items.length > 0 ? `${doneItems}/${items.length} items done${failedItems ? `, ${failedItems} failed` : ''}` : undefined),
+    });
+  }
+  const order = taskOrder(wf, template);
+  for (const t of order) {
+    if (!rows.has(t)) rows.set(t, { name: t, task: t, item: false, phase: completed ? 'Omitted' : 'Waiting', retries: 0, attempts: [] });
+  }
+  const rank = (r: StepView) => {
+    const i = order.indexOf(r.task);
+    return i >= 0 ? i : order.length;
+  };
+  const time = (r: StepView) => ms(r.startedAt) ?? Infinity;
+  const ordered = [...rows.values()].sort(
+    (x, y) => rank(x) - rank(y) || (x.task < y.task ? -1 : x.task > y.task ? 1 : 0) || Number(x.item) - Number(y.item) || time(x) - time(y) || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0),
+  );
+  const isGroup = (r: StepView) => !r.item && ordered.some((x) => x.item && x.task === r.name);
+  const failed = ordered
+    .filter((r) => (r.phase === 'Failed' || r.phase === 'Error') && !isGroup(r))
+    .sort((x, y) => (ms(x.finishedAt) ?? Infinity) - (ms(y.finishedAt) ?? Infinity))
+    .map((r) => ({ step: r.name, message: r.message }));
+  const wfFailed = wf.status?.phase === 'Failed' || wf.status?.phase === 'Error';
+  const labels = wf.metadata.labels ?? {};
+  const annotations = wf.metadata.annotations ?? {};
+  return {
+    name,
+    namespace: wf.metadata.namespace,
+    phase: phaseOf(wf.status?.phase),
+    completed,
+    message: wf.status?.message || undefined,
+    progress: wf.status?.progress,
+    createdAt: wf.metadata.creationTimestamp,
+    startedAt: wf.status?.startedAt,
+    finishedAt: wf.status?.finishedAt,
+    durationMs: duration(wf.status?.startedAt, wf.status?.finishedAt, now),
+    template: wf.spec?.workflowTemplateRef?.name,
+    environment: labels[ENVIRONMENT_LABEL],
+    submittedBy: annotations[SUBMITTED_BY] ?? labels[SUBMITTED_BY],
+    resubmittedFrom: labels[RESUBMITTED_FROM],
+    parameters: wf.spec?.arguments?.parameters ?? [],
+    steps: ordered,
+    failing: wfFailed ? (failed.length > 0 ? failed : [{ step: name, message: wf.status?.message }]) : undefined,
+    resourceVersion: wf.metadata.resourceVersion,
+  };
+}
+
+function attemptOf(n: ArgoNode, index: number | undefined): AttemptView {
+  return {
+    index,
+    nodeId: n.id,
+    displayName: n.displayName ?? n.name,
+    phase: phaseOf(n.phase),
+    message: n.message || undefined,
+    startedAt: n.startedAt,
+    finishedAt: n.finishedAt,
+    exitCode: n.outputs?.exitCode,
+  };
+}
+
+/** Which step (and attempt) a pod runs. */
+export interface PodStep {
+  /** The task name, e.g. `predictor`. */
+  readonly step: string;
+  /** 0-based attempt, when the task retries. */
+  readonly attempt?: number;
+  /** How log lines are prefixed: Argo's display name, e.g. `predictor(1)` or `predictor`. */
+  readonly label: string;
+}
+
+/** Maps a pod of a workflow to its step and attempt (from Argo's pod annotations, or the node ids). */
+export function stepOfPod(pod: KubeObject, wf?: Workflow): PodStep {
+  const podName = pod.metadata.name ?? '';
+  const wfName = wf?.metadata.name ?? pod.metadata.labels?.['workflows.argoproj.io/workflow'] ?? '';
+  const annotations = pod.metadata.annotations ?? {};
+  const nodes = wf?.status?.nodes ?? {};
+  let node: ArgoNode | undefined;
+  const nodeId = annotations[ARGO_NODE_ID_ANNOTATION];
+  if (nodeId) node = nodes[nodeId];
+  const nodeName = annotations[ARGO_NODE_NAME_ANNOTATION];
+  if (!node && nodeName) node = Object.values(nodes).find((n) => n.name === nodeName);
+  if (!node && wfName) {
+    // Pod names (Argo POD_NAMES=v2): <workflow>-<template>-<hash>, node ids: <workflow>-<hash>.
+    node = Object.values(nodes).find((n) => n.type === 'Pod' && (n.id === podName || (podName.startsWith(`${wfName}-`) && podName.endsWith(`-${n.id.slice(wfName.length + 1)}`))));
+  }
+  let label = node?.displayName ?? (nodeName ? (nodeName.startsWith(`${wfName}.`) ? nodeName.slice(wfName.length + 1) : nodeName) : podName);
+  if (!label) label = podName;
+  const m = ATTEMPT.exec(label);
+  return m ? { step: m[1], attempt: Number(m[2]), label } : { step: label, label };
+}
