@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { listEnvironmentFiles, loadEnvironments } from './lib/config/load';
 import { ConfigError } from './lib/config/problems';
-import { synthesizeAll, writeTreeAtomically, type SynthesizedFile } from './lib/synth';
+import { diffTree, synthesizeAll, writeTreeAtomically, type SynthesizedFile } from './lib/synth';
 import { version } from './package.json';
 
 function main(): number {
@@ -56,36 +56,28 @@ function main(): number {
     return 0;
   }
 
-  writeTreeAtomically(outdir, files);
+  const changed = writeTreeAtomically(outdir, files);
   // cdk8s-cli empties its output folder before running the app and lists what it finds there
   // afterwards; ours is a separate scratch folder (cdk8s.yaml) so that a failed synth never
-  // touches dist/. Mirror the tree there for its listing.
+  // touches dist/. Point it at dist/ for that listing.
   const cliOut = process.env.CDK8S_OUTDIR;
-  if (cliOut && path.resolve(cliOut) !== path.resolve(outdir)) writeTreeAtomically(cliOut, files);
+  if (cliOut && path.resolve(cliOut) !== path.resolve(outdir)) mirror(cliOut, outdir, files);
   const envs = [...new Set(files.map((f) => f.path.split('/')[0]))];
   // stderr: cdk8s-cli captures the app's stdout.
-  process.stderr.write(`wrote ${files.length} files to ${outdir}/ for ${envs.join(', ')}\n`);
+  process.stderr.write(`${changed ? 'wrote' : 'unchanged:'} ${files.length} files in ${outdir}/ for ${envs.join(', ')}\n`);
   return 0;
 }
 
-/** Files that differ between a folder and the tree that would be written there. */
-function diffTree(outdir: string, files: readonly SynthesizedFile[]): string[] {
-  const out: string[] = [];
-  const wanted = new Map(files.map((f) => [f.path, f.content]));
-  const existing = fs.existsSync(outdir) ? listFiles(outdir) : [];
-  for (const [p, content] of wanted) {
-    const full = path.join(outdir, p);
-    if (!fs.existsSync(full)) out.push(`missing ${p}`);
-    else if (fs.readFileSync(full, 'utf8') !== content) out.push(`differs ${p}`);
-  }
-  for (const p of existing) if (!wanted.has(p)) out.push(`extra   ${p}`);
-  return out;
-}
 
-function listFiles(dir: string, prefix = ''): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
-    d.isDirectory() ? listFiles(path.join(dir, d.name), `${prefix}${d.name}/`) : [`${prefix}${d.name}`],
-  );
+/** Makes `link` show `target`'s files: a symbolic link where the system allows one, else a copy. */
+function mirror(link: string, target: string, files: readonly SynthesizedFile[]): void {
+  fs.rmSync(link, { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(path.resolve(link)), { recursive: true });
+  try {
+    fs.symlinkSync(path.relative(path.dirname(path.resolve(link)), path.resolve(target)), link, 'dir');
+  } catch {
+    writeTreeAtomically(link, files);
+  }
 }
 
 process.exitCode = main();

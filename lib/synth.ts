@@ -112,11 +112,34 @@ function fileNameOf(obj: Record<string, unknown>): string {
   return `${rank}-${kind.toLowerCase()}-${meta.name}.yaml`;
 }
 
+/** How a folder differs from a tree of files: `missing`, `differs` or `extra` lines, sorted. */
+export function diffTree(outdir: string, files: readonly SynthesizedFile[]): string[] {
+  const out: string[] = [];
+  const wanted = new Map(files.map((f) => [f.path, f.content]));
+  for (const [p, content] of wanted) {
+    const full = path.join(outdir, p);
+    if (!fs.existsSync(full)) out.push(`missing ${p}`);
+    else if (fs.readFileSync(full, 'utf8') !== content) out.push(`differs ${p}`);
+  }
+  const existing = fs.existsSync(outdir) ? listFiles(outdir) : [];
+  for (const p of existing) if (!wanted.has(p)) out.push(`extra   ${p}`);
+  return out;
+}
+
+function listFiles(dir: string, prefix = ''): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? listFiles(path.join(dir, d.name), `${prefix}${d.name}/`) : [`${prefix}${d.name}`],
+  );
+}
+
 /**
  * Replaces `outdir` with exactly these files, or leaves it untouched: the tree is written to a
- * sibling folder first and swapped in by rename.
+ * sibling folder first and swapped in by rename. A folder that already holds exactly these files
+ * is not rewritten (its files keep their times).
+ * @returns whether anything was written
  */
-export function writeTreeAtomically(outdir: string, files: readonly SynthesizedFile[]): void {
+export function writeTreeAtomically(outdir: string, files: readonly SynthesizedFile[]): boolean {
+  if (fs.existsSync(outdir) && fs.statSync(outdir).isDirectory() && diffTree(outdir, files).length === 0) return false;
   const target = path.resolve(outdir);
   const parent = path.dirname(target);
   fs.mkdirSync(parent, { recursive: true });
@@ -135,4 +158,5 @@ export function writeTreeAtomically(outdir: string, files: readonly SynthesizedF
     fs.rmSync(staging, { recursive: true, force: true });
     throw e;
   }
+  return true;
 }

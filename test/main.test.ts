@@ -44,8 +44,14 @@ describe('main', () => {
     expect(first.code, first.stderr).toBe(0);
     const a = snapshotTree(out);
     expect(Object.keys(a).map((p) => p.split('/')[0]).filter((v, i, s) => s.indexOf(v) === i)).toEqual(['gpu', 'local', 'runai']);
-    expect(app().code).toBe(0);
+    const file = path.join(out, 'runai', '60-workflowtemplate-sleap-roots-pipeline.yaml');
+    const past = new Date('2020-01-01T00:00:00Z');
+    fs.utimesSync(file, past, past);
+    const second = app();
+    expect(second.code).toBe(0);
+    expect(second.stderr).toContain('unchanged: ');
     expect(snapshotTree(out)).toEqual(a);
+    expect(fs.statSync(file).mtime.toISOString()).toBe(past.toISOString()); // an unchanged tree is not rewritten
     expect(JSON.stringify(a)).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/); // no timestamps
   });
 
