@@ -156,7 +156,8 @@ describe('discovery', () => {
     const argo = (await call(s, 'GET', '/apis/argoproj.io/v1alpha1')).json;
     expect(argo).toMatchObject({ kind: 'APIResourceList', groupVersion: ARGO });
     expect(argo.resources.find((r: any) => r.name === 'workflows')).toMatchObject({ kind: 'Workflow', namespaced: true, shortNames: ['wf'], singularName: 'workflow' });
-    expect(argo.resources.map((r: any) => r.name)).toEqual(['workflows', 'workflows/status', 'workflowtemplates', 'workflowtaskresults']);
+    // The Argo CRD declares no status subresource (subresources: {}).
+    expect(argo.resources.map((r: any) => r.name)).toEqual(['workflows', 'workflowtemplates', 'workflowtaskresults']);
     const core = (await call(s, 'GET', '/api/v1')).json;
     expect(core.resources.find((r: any) => r.name === 'pods/log')).toMatchObject({ kind: 'Pod', verbs: ['get'] });
     expect(core.resources.find((r: any) => r.name === 'namespaces')).toMatchObject({ namespaced: false });
@@ -169,11 +170,9 @@ describe('discovery', () => {
     const r = await call(s, 'GET', '/apis', undefined, { headers: { Accept: accept } });
     expect(r.headers.get('content-type')).toBe('application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList');
     const argo = r.json.items.find((i: any) => i.metadata.name === 'argoproj.io');
-    expect(argo.versions[0].resources.find((x: any) => x.resource === 'workflows')).toMatchObject({
-      responseKind: { group: 'argoproj.io', version: 'v1alpha1', kind: 'Workflow' },
-      scope: 'Namespaced',
-      subresources: [{ subresource: 'status' }],
-    });
+    const workflows = argo.versions[0].resources.find((x: any) => x.resource === 'workflows');
+    expect(workflows).toMatchObject({ responseKind: { group: 'argoproj.io', version: 'v1alpha1', kind: 'Workflow' }, scope: 'Namespaced' });
+    expect(workflows.subresources ?? []).toEqual([]);
     const legacy = await startApiServer({ aggregatedDiscovery: false });
     servers.push(legacy);
     expect((await call(legacy, 'GET', '/apis', undefined, { headers: { Accept: accept } })).json.kind).toBe('APIGroupList');
@@ -308,8 +307,17 @@ describe('objects', () => {
     expect(cm.json.data).toEqual({ a: '2' });
   });
 
-  it('status is a subresource of workflows and pods', async () => {
+  it('keeps workflow status in the object, as the Argo CRD has no status subresource', async () => {
     const s = await start();
+    const created = (await call(s, 'POST', WF_PATH, { ...wf('a'), status: { phase: 'Running' } })).json;
+    expect(created.status).toEqual({ phase: 'Running' });
+    const updated = await call(s, 'PUT', `${WF_PATH}/a`, { ...created, status: { phase: 'Succeeded' } });
+    expect(updated.json.status).toEqual({ phase: 'Succeeded' });
+    expect((await call(s, 'GET', `${WF_PATH}/a/status`)).status).toBe(404);
+  });
+
+  it('status is a subresource of pods, and of workflows when configured so', async () => {
+    const s = await start({ workflowStatusSubresource: true });
     const created = (await call(s, 'POST', WF_PATH, { ...wf('a'), status: { phase: 'Running' } })).json;
     expect(created.status).toBeUndefined();
     const main = await call(s, 'PUT', `${WF_PATH}/a`, { ...created, status: { phase: 'Ignored' } });

@@ -85,7 +85,7 @@ export interface ApiServerOptions {
   aggregatedDiscovery?: boolean;
   /** What /version reports (default v1.32.0, which also selects kubectl 1.32 through the gcloud kubectl dispatcher). */
   version?: VersionInfo;
-  /** Serve workflows/status as a subresource (default true). The Argo CRD in imports/crds declares `subresources: {}`. */
+  /** Serve workflows/status as a subresource (default false, as the Argo CRD in imports/crds declares `subresources: {}`: status is written with the object). */
   workflowStatusSubresource?: boolean;
   /** More resource types to serve. */
   resources?: ResourceType[];

@@ -71,7 +71,7 @@ export interface CatalogOptions {
 }
 
 export function defaultCatalog(opts: CatalogOptions = {}): ResourceType[] {
-  const wfStatus = opts.workflowStatusSubresource ?? true;
+  const wfStatus = opts.workflowStatusSubresource ?? false;
   const argo = (resource: string, kind: string, extra: Partial<ResourceType> = {}) =>
     def({
       group: 'argoproj.io',
