@@ -163,7 +163,7 @@ describe('submit', () => {
     const r = await cli(['watch', name], { cluster: c, isTTY: true, env: { NO_COLOR: '1' } });
     await done;
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/\x1b\[\d+F\x1b\[J/); // redrawn in place
+    expect(r.stdout).toMatch(/\x1b\[2K\x1b\[1A/); // redrawn in place (log-update erases the previous frame)
     expect(r.stdout).toMatch(/✔\s+models-downloader\s+Succeeded/);
     expect(r.stdout).toMatch(/·\s+predictor\s+Waiting/); // tasks not started yet are listed
   });
