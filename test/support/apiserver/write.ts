@@ -98,15 +98,7 @@ export async function handleUpdate(state: ServerState, ctx: RequestContext, rout
   checkNameAndNamespace(route, body);
   const old = mustGet(state, route);
   checkPreconditions(route, old, body, true);
-  body.metadata.managedFields = incomingManagedFields(body.metadata.managedFields, old.metadata.managedFields);
-  const next = mergeForUpdate(rt, old, body, route.subresource);
-  next.metadata.managedFields = recordUpdate(ownershipView(rt, route.subresource, old), ownershipView(rt, route.subresource, next)!, next.metadata.managedFields, {
-    manager,
-    apiVersion: groupVersion(rt),
-    subresource: route.subresource,
-    now: rfc3339(state.now()),
-  });
-  respondObject(state, ctx, rt, 200, commitUpdate(state, rt, old, next, dryRun));
+  storeUpdate(state, ctx, route, old, body, manager, dryRun);
 }
 
 export async function handlePatch(state: ServerState, ctx: RequestContext, route: ResourceRoute): Promise<void> {
@@ -128,8 +120,14 @@ export async function handlePatch(state: ServerState, ctx: RequestContext, route
   assertTypeMatches(rt, patched);
   checkNameAndNamespace(route, patched);
   checkPreconditions(route, old, patched, false);
-  patched.metadata.managedFields = incomingManagedFields(patched.metadata.managedFields, old.metadata.managedFields);
-  const next = mergeForUpdate(rt, old, patched, route.subresource);
+  storeUpdate(state, ctx, route, old, patched, manager, dryRun);
+}
+
+/** The common end of PUT and non-apply PATCH: merge, record the manager's fields (operation Update), store and answer. */
+function storeUpdate(state: ServerState, ctx: RequestContext, route: ResourceRoute, old: KObject, incoming: KObject, manager: string, dryRun: boolean): void {
+  const { rt } = route;
+  incoming.metadata.managedFields = incomingManagedFields(incoming.metadata.managedFields, old.metadata.managedFields);
+  const next = mergeForUpdate(rt, old, incoming, route.subresource);
   next.metadata.managedFields = recordUpdate(ownershipView(rt, route.subresource, old), ownershipView(rt, route.subresource, next)!, next.metadata.managedFields, {
     manager,
     apiVersion: groupVersion(rt),
