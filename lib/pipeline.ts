@@ -16,7 +16,8 @@ import type { ClusterSettings } from './scheduling/cluster';
 import { ENVIRONMENT_LABEL, FORCE_RERUN_PARAMETER, PART_OF_LABEL, PIPELINE_TEMPLATE_NAME, PROJECT_NAME, VERSION_LABEL } from './names';
 import { checkPipeline, formatPolicyProblem } from './policy';
 import { toEnum } from './values/enum';
-import { ContainerStep, markerFile, withDefaults, type ContainerStepProps, type FanOutOptions, type ResumeOptions } from './steps/container-step';
+import { ContainerStep, withDefaults, type ContainerStepProps, type FanOutOptions, type ResumeOptions } from './steps/container-step';
+import { inputMarkersOf } from './steps/resume';
 import { ModelsDownloader } from './steps/models-downloader';
 import { Predictor } from './steps/predictor';
 import { TraitExtractor } from './steps/trait-extractor';
@@ -234,32 +235,13 @@ export class SleapRootsPipeline extends Chart {
 
     // Resume: each step's marker, and the markers of the inputs it reads.
     this.resumeEnabled = props.resume?.enabled ?? false;
-    const resume = this.resumeEnabled ? { ...RESUME_DEFAULTS, ...definedOnly(props.resume ?? {}) } : undefined;
-    const outputOf = (p: ContainerStepProps) => {
-      const path = p.output ?? p.mounts?.find((m) => !m.readOnly)?.path;
-      return { path, volume: p.mounts?.find((m) => m.path === path)?.volume };
-    };
+    type Markers = Pick<ResumeOptions, 'markerDir' | 'markerName' | 'forceParameter'>;
+    const resume = this.resumeEnabled ? withDefaults<Markers>(RESUME_DEFAULTS, (props.resume ?? {}) as Markers) : undefined;
 
     const steps: ContainerStep[] = [];
     for (const name of enabled) {
       const p = effective.get(name)!;
-      let stepResume: ResumeOptions | undefined;
-      if (resume) {
-        let inputMarkers: string[] | undefined = [];
-        for (const dep of p.dependencies ?? []) {
-          const depProps = effective.get(dep);
-          if (!depProps) continue; // reported by policy
-          const out = outputOf(depProps);
-          const mount = p.mounts?.find((m) => m.volume === out.volume);
-          if (!mount || !out.path) continue; // this step does not read what dep writes
-          if (fanned.has(dep) && !fanned.has(name)) {
-            inputMarkers = undefined; // one marker per image set: cannot check them all here
-            break;
-          }
-          inputMarkers.push(markerFile(mount.path, resume, dep));
-        }
-        stepResume = { ...resume, inputMarkers };
-      }
+      const stepResume: ResumeOptions | undefined = resume ? { ...resume, inputMarkers: inputMarkersOf(name, effective, fanned, resume) } : undefined;
       const stepProps: ContainerStepProps = {
         ...p,
         resume: stepResume,
@@ -371,8 +353,4 @@ export class SleapRootsPipeline extends Chart {
         : { name, persistentVolumeClaim: { claimName: v.persistentVolumeClaim, readOnly: v.readOnly } },
     );
   }
-}
-
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

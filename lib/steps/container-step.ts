@@ -22,6 +22,7 @@ import { GpuRequest, MAIN_CONTAINER } from '../scheduling/gpu';
 import { RetryStrategy } from '../scheduling/retry';
 import { toEnum } from '../values/enum';
 import { digestOf } from '../values/image';
+import { markerFile, outputOf } from './resume';
 import { WRAPPER_NAME, WRAPPER_SCRIPT, WrapperEnv } from './wrapper';
 
 /** Prefix of every step WorkflowTemplate's name. */
@@ -220,7 +221,7 @@ export class ContainerStep extends Construct {
     this.fanOut = props.fanOut;
     this.inputs = { ...(props.inputs ?? {}) };
     this.partialExitCodes = [...(props.partialExitCodes ?? [])];
-    this.outputDir = props.output ?? this.mounts.find((m) => !m.readOnly)?.path;
+    this.outputDir = outputOf(props).path;
     this.markerPath = props.resume && this.outputDir ? markerFile(this.outputDir, props.resume, id) : undefined;
 
     const template = this.renderTemplate();
@@ -361,11 +362,6 @@ export class ContainerStep extends Construct {
       timeout: this.timeout,
     };
   }
-}
-
-/** The marker file of a step whose output directory is `outputDir`. */
-export function markerFile(outputDir: string, resume: Pick<ResumeOptions, 'markerDir' | 'markerName'>, step: string): string {
-  return `${outputDir}/${resume.markerDir}/${resume.markerName.split('{step}').join(step)}`;
 }
 
 /** First 8 hex digits of the SHA-256 of a template's JSON form. */
