@@ -10,20 +10,15 @@
  * hostPaths and no lab images. Without SLEAP_ROOTS_E2E_KUBECONFIG every test is skipped.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { connect } from '../../lib/cluster/connection';
-import { KubeClient } from '../../lib/cluster/http';
-import { runCli } from '../../lib/cli/program';
-import type { CliIO } from '../../lib/cli/io';
+import { E2eSession, KUBECONFIG } from './support';
 
-const KUBECONFIG = process.env.SLEAP_ROOTS_E2E_KUBECONFIG;
-const CONTEXT = process.env.SLEAP_ROOTS_E2E_CONTEXT;
 const IMAGE = process.env.SLEAP_ROOTS_E2E_IMAGE ?? 'busybox:1.36';
 const ENV = 'e2e';
-const NS = `sleap-roots-e2e-${Math.random().toString(36).slice(2, 7)}`;
+const session = new E2eSession();
+const NS = session.namespace;
 
 const labels = { 'app.kubernetes.io/part-of': 'sleap-roots-pipeline', 'sleap-roots.io/environment': ENV };
 const meta = (name: string) => ({ name, namespace: NS, labels });
@@ -101,52 +96,11 @@ function manifests(): Record<string, unknown> {
   };
 }
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 describe.skipIf(!KUBECONFIG)('end to end on a real cluster (SLEAP_ROOTS_E2E_KUBECONFIG)', () => {
-  let dir: string;
-  let client: KubeClient;
-  const sleapRoots = async (...args: string[]): Promise<Run> => {
-    let stdout = '';
-    let stderr = '';
-    const io: CliIO = {
-      stdout: { write: (t) => void (stdout += t) },
-      stderr: { write: (t) => void (stderr += t) },
-      isTTY: false,
-      env: {},
-      cwd: dir,
-      now: () => Date.now(),
-      version: 'e2e',
-      localUser: os.userInfo().username,
-      hostName: os.hostname(),
-    };
-    const conn = ['--kubeconfig', KUBECONFIG as string, ...(CONTEXT ? ['--context', CONTEXT] : []), '--dist', path.join(dir, 'dist')];
-    const code = await runCli([...args, ...conn], io);
-    return { code, stdout, stderr };
-  };
+  const sleapRoots = (...args: string[]) => session.sleapRoots(...args);
 
-  beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sleap-roots-e2e-'));
-    for (const [file, obj] of Object.entries(manifests())) {
-      const full = path.join(dir, 'dist', ENV, file);
-      fs.mkdirSync(path.dirname(full), { recursive: true });
-      fs.writeFileSync(full, stringify(obj));
-    }
-    client = new KubeClient(await connect({ kubeconfigFiles: [KUBECONFIG as string], context: CONTEXT }));
-    await client.json({ method: 'POST', path: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } });
-  }, 60_000);
-
-  afterAll(async () => {
-    if (client) {
-      await client.json({ method: 'DELETE', path: `/api/v1/namespaces/${NS}` }).catch(() => undefined);
-      client.connection.close();
-    }
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
+  beforeAll(() => session.open(Object.fromEntries(Object.entries(manifests()).map(([file, obj]) => [path.join(ENV, file), stringify(obj)]))), 60_000);
+  afterAll(() => session.close(), 60_000);
 
   it('doctor reaches the API, sees Argo, and checks permissions', async () => {
     const r = await sleapRoots('doctor', '--env', ENV);
@@ -170,7 +124,7 @@ describe.skipIf(!KUBECONFIG)('end to end on a real cluster (SLEAP_ROOTS_E2E_KUBE
   it('submit --watch --logs runs the pipeline to Succeeded with every log line in the log file', async () => {
     const r = await sleapRoots('submit', '--env', ENV, '--watch', '--logs', '--log-file', 'ok.log');
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
-    const log = fs.readFileSync(path.join(dir, 'ok.log'), 'utf8').split('\n');
+    const log = fs.readFileSync(path.join(session.dir, 'ok.log'), 'utf8').split('\n');
     expect(log.filter((l) => /^first: first line \d+$/.test(l))).toHaveLength(200);
     expect(log.filter((l) => /^second(\(0\))?: second line \d+$/.test(l))).toHaveLength(50);
     expect(r.stdout).toMatch(/Succeeded in/);
@@ -191,7 +145,7 @@ describe.skipIf(!KUBECONFIG)('end to end on a real cluster (SLEAP_ROOTS_E2E_KUBE
   }, 600_000);
 
   it('prunes a template that dist/ no longer has', async () => {
-    fs.rmSync(path.join(dir, 'dist', ENV, '50-workflowtemplate-sleap-roots-e2e-first.yaml'));
+    fs.rmSync(path.join(session.dir, 'dist', ENV, '50-workflowtemplate-sleap-roots-e2e-first.yaml'));
     const r = await sleapRoots('deploy', '--env', ENV, '--prune', '--dry-run');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^would prune\s+WorkflowTemplate\/sleap-roots-e2e-first$/m);

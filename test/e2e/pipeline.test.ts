@@ -12,22 +12,17 @@
  * Optional: SLEAP_ROOTS_E2E_CONTEXT, SLEAP_ROOTS_E2E_IMAGE (default busybox:1.36.1).
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { parseEnvironment } from '../../lib/config/load';
-import { connect } from '../../lib/cluster/connection';
-import { KubeClient } from '../../lib/cluster/http';
-import { runCli } from '../../lib/cli/program';
-import type { CliIO } from '../../lib/cli/io';
 import { synthesizeEnvironment } from '../../lib/synth';
+import { E2eSession, KUBECONFIG } from './support';
 
-const KUBECONFIG = process.env.SLEAP_ROOTS_E2E_KUBECONFIG;
-const CONTEXT = process.env.SLEAP_ROOTS_E2E_CONTEXT;
 const IMAGE = process.env.SLEAP_ROOTS_E2E_IMAGE ?? 'busybox:1.36.1';
 const ENV = 'e2e-pipeline';
-const NS = `sleap-roots-e2e-${Math.random().toString(36).slice(2, 7)}`;
+const session = new E2eSession();
+const NS = session.namespace;
 const HOST = `/tmp/${NS}`;
 
 /** An environment file for this run, as a user would write it. */
@@ -81,54 +76,16 @@ function environment(): Record<string, unknown> {
   };
 }
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 describe.skipIf(!KUBECONFIG)('the synthesized pipeline on a real cluster (SLEAP_ROOTS_E2E_KUBECONFIG)', () => {
-  let dir: string;
-  let client: KubeClient;
-  const sleapRoots = async (...args: string[]): Promise<Run> => {
-    let stdout = '';
-    let stderr = '';
-    const io: CliIO = {
-      stdout: { write: (t) => void (stdout += t) },
-      stderr: { write: (t) => void (stderr += t) },
-      isTTY: false,
-      env: {},
-      cwd: dir,
-      now: () => Date.now(),
-      version: 'e2e',
-      localUser: os.userInfo().username,
-      hostName: os.hostname(),
-    };
-    const conn = ['--kubeconfig', KUBECONFIG as string, ...(CONTEXT ? ['--context', CONTEXT] : []), '--dist', path.join(dir, 'dist')];
-    const code = await runCli([...args, ...conn], io);
-    return { code, stdout, stderr };
-  };
+  const sleapRoots = (...args: string[]) => session.sleapRoots(...args);
   const nameIn = (text: string) => /(sleap-roots-pipeline-[a-z0-9]{5})/.exec(text)?.[1] as string;
+  const read = (file: string) => fs.readFileSync(path.join(session.dir, file), 'utf8');
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sleap-roots-e2e-'));
     const env = parseEnvironment(`environments/${ENV}.yaml`, stringify(environment()));
-    for (const f of synthesizeEnvironment(env)) {
-      const full = path.join(dir, 'dist', f.path);
-      fs.mkdirSync(path.dirname(full), { recursive: true });
-      fs.writeFileSync(full, f.content);
-    }
-    client = new KubeClient(await connect({ kubeconfigFiles: [KUBECONFIG as string], context: CONTEXT }));
-    await client.json({ method: 'POST', path: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } });
+    await session.open(Object.fromEntries(synthesizeEnvironment(env).map((f) => [f.path, f.content])));
   }, 60_000);
-
-  afterAll(async () => {
-    if (client) {
-      await client.json({ method: 'DELETE', path: `/api/v1/namespaces/${NS}` }).catch(() => undefined);
-      client.connection.close();
-    }
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => session.close(), 60_000);
 
   it('deploys the synthesized objects (semaphore ConfigMap, executor token, versioned templates)', async () => {
     const r = await sleapRoots('deploy', '--env', ENV);
@@ -142,7 +99,7 @@ describe.skipIf(!KUBECONFIG)('the synthesized pipeline on a real cluster (SLEAP_
   it('runs every scan through predictor and traits, then resubmission skips all finished work', async () => {
     const first = await sleapRoots('submit', '--env', ENV, '--watch', '--logs', '--log-file', 'first.log');
     expect(first.code, `${first.stdout}\n${first.stderr}`).toBe(0);
-    const log = fs.readFileSync(path.join(dir, 'first.log'), 'utf8');
+    const log = read('first.log');
     for (const scan of ['scan-a', 'scan-b']) {
       expect(log).toContain(`predicting ${scan}`);
       expect(log).toContain(`traits of ${scan}`);
@@ -151,13 +108,13 @@ describe.skipIf(!KUBECONFIG)('the synthesized pipeline on a real cluster (SLEAP_
 
     const again = await sleapRoots('resubmit', nameIn(first.stdout), '--watch', '--logs', '--log-file', 'again.log');
     expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
-    const againLog = fs.readFileSync(path.join(dir, 'again.log'), 'utf8');
+    const againLog = read('again.log');
     expect(againLog.match(/step already done, skipping/g)?.length).toBe(5); // models-downloader + 2 predictor + 2 traits
     expect(againLog).not.toContain('predicting');
 
     const forced = await sleapRoots('resubmit', nameIn(first.stdout), '--force-rerun', '--watch', '--logs', '--log-file', 'forced.log');
     expect(forced.code).toBe(0);
-    expect(fs.readFileSync(path.join(dir, 'forced.log'), 'utf8')).toContain('predicting scan-a');
+    expect(read('forced.log')).toContain('predicting scan-a');
   }, 900_000);
 
   it('keeps the good scans when one exits 3, and fails the run when one crashes', async () => {
