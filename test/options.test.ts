@@ -78,10 +78,15 @@ describe('options on', () => {
     expect(stepTemplate(manifests, 'gate').container.args.slice(0, 2)).toEqual(['trait-extractor', '0 3 4']);
   });
 
-  it('versioned template names change with content and only then', () => {
+  it('versioned template names change with content and only then; GitOps tools must not prune them', () => {
     const c = baseConfig();
     c.versionedTemplates = true;
-    const a = STEP_TEMPLATES(synth(envFrom(c)).manifests);
+    const { manifests } = synth(envFrom(c));
+    for (const m of manifests.filter((x) => x.obj.kind === 'WorkflowTemplate')) {
+      const keep = m.obj.metadata.name === 'sleap-roots-pipeline' ? undefined : { 'argocd.argoproj.io/sync-options': 'Prune=false', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' };
+      expect(m.obj.metadata.annotations, m.obj.metadata.name).toEqual(keep);
+    }
+    const a = STEP_TEMPLATES(manifests);
     expect(STEP_TEMPLATES(synth(envFrom(c)).manifests)).toEqual(a);
     c.steps.predictor.timeout = '2h';
     const b = STEP_TEMPLATES(synth(envFrom(c)).manifests);

@@ -155,6 +155,12 @@ export interface ContainerStepProps {
 
 /** Folder (under the output directory) for markers and exit codes when resume is not configured. */
 export const DEFAULT_MARKER_DIR = '.sleap-roots';
+/** Annotations telling Argo CD and Flux not to prune an object that left the repository. */
+export const GITOPS_KEEP_ANNOTATIONS: Readonly<Record<string, string>> = {
+  'argocd.argoproj.io/sync-options': 'Prune=false',
+  'kustomize.toolkit.fluxcd.io/prune': 'disabled',
+};
+
 /** Output parameter carrying the exit code of a step with partial exit codes. */
 export const EXIT_CODE_OUTPUT = 'exit-code';
 
@@ -227,7 +233,9 @@ export class ContainerStep extends Construct {
     const template = this.renderTemplate();
     this.templateName = props.versioned ? `${baseName}-${contentHash(template)}` : baseName;
     this.resource = new WorkflowTemplate(this, 'Resource', {
-      metadata: { name: this.templateName },
+      // A versioned template may be resolved by a running workflow after dist/ dropped it: GitOps
+      // tools must not prune it (`sleap-roots deploy --prune` removes it once unused).
+      metadata: { name: this.templateName, annotations: props.versioned ? { ...GITOPS_KEEP_ANNOTATIONS } : undefined },
       spec: { templates: [template] },
     });
   }
