@@ -82,3 +82,11 @@ describe('environment files', () => {
     expect(parseEnvironment('environments/my-lab.yaml', 'namespace: argo\n').name).toBe('my-lab');
   });
 });
+
+describe('labels and annotations', () => {
+  it('fails when a label key or value is not valid Kubernetes syntax, at the field', () => {
+    const ps = problems('namespace: argo\nlabels:\n  "bad key!": x\n  team: "way too long"\nsteps:\n  predictor:\n    podAnnotations: {"example.com/ok": "any text", "/x": y}\n');
+    expect(ps.map((p) => p.path).sort()).toEqual(['labels.bad key!', 'labels.team', 'steps.predictor.podAnnotations./x']);
+    expect(ps.find((p) => p.path === 'labels.team')!.message).toContain('given "way too long"');
+  });
+});

@@ -186,3 +186,18 @@ describe('policy', () => {
     expect(problemsOf(c).map((p) => p.path).sort()).toEqual(['namespace', 'steps.predictor.image', 'volumes.traits-output.type']);
   });
 });
+
+describe('schema check of the synthesized objects', () => {
+  it('fails once per problem, naming the files, when an object would not match its schema', async () => {
+    // A label value the config schema does not see: the pipeline version (set by the program).
+    const { synthesizeEnvironment } = await import('../lib/synth');
+    try {
+      synthesizeEnvironment(envFrom(baseConfig()), { version: 'not a version!' });
+      expect.unreachable();
+    } catch (e) {
+      const messages = (e as { problems: { message: string }[] }).problems.map((p) => p.message);
+      expect(messages).toHaveLength(1);
+      expect(messages[0]).toMatch(/^synthesized test\/10-serviceaccount-sleap-roots-step\.yaml \(and \d+ more\) do not match their schemas: metadata\.labels\[app\.kubernetes\.io\/version\]: Invalid value: "not a version!"/);
+    }
+  });
+});

@@ -20,7 +20,16 @@ const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 const dnsLabel = z.string().regex(DNS_LABEL, 'expected a DNS-1123 label (lowercase letters, digits and "-", starting and ending with a letter or digit)');
 const quantity = z.union([z.number().nonnegative(), z.string().regex(QUANTITY, 'expected a Kubernetes quantity such as 500m, 2 or 8Gi')]);
 const goDuration = z.string().regex(GO_DURATION, 'expected a duration such as 90s, 2m or 1h30m');
-const stringMap = z.record(z.string(), z.string());
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A label or annotation key: `[prefix/]name`, prefix a DNS subdomain, name at most 63 characters. */
+const qualifiedName = z.string().refine((k) => {
+  const slash = k.lastIndexOf('/');
+  return LABEL_NAME.test(slash < 0 ? k : k.slice(slash + 1)) && (slash < 0 || DNS_SUBDOMAIN.test(k.slice(0, slash)));
+}, 'expected a key like name or example.com/name (name: at most 63 letters, digits, "-", "_" or ".", starting and ending alphanumeric)');
+/** Labels: qualified keys, values of at most 63 characters ("" allowed). */
+const labelMap = z.record(qualifiedName, z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, 'expected a label value: at most 63 letters, digits, "-", "_" or ".", starting and ending alphanumeric'));
+const annotationMap = z.record(qualifiedName, z.string());
 
 const resourceList = z.strictObject({
   cpu: quantity.optional(),
@@ -109,10 +118,10 @@ export const stepSchema = z.strictObject({
   runAsGroup: z.number().int().nonnegative().optional(),
   privileged: z.boolean().optional(),
   readOnlyRootFilesystem: z.boolean().optional(),
-  nodeSelector: stringMap.optional(),
+  nodeSelector: labelMap.optional(),
   tolerations: z.array(tolerationSchema).optional(),
-  podLabels: stringMap.optional(),
-  podAnnotations: stringMap.optional(),
+  podLabels: labelMap.optional(),
+  podAnnotations: annotationMap.optional(),
   /** Exit codes that mean "partial success" (e.g. [3]): the DAG continues and the gate judges. */
   partialExitCodes: z.array(z.number().int().min(1).max(255)).optional(),
   /** Semaphore key (in concurrency.semaphores) this step acquires. */
@@ -135,7 +144,7 @@ export const environmentSchema = z.strictObject({
   /** The namespace everything is deployed to and runs in. */
   namespace: dnsLabel,
   /** Extra labels on every object (never the project/queue labels: those come from `scheduling`). */
-  labels: stringMap.optional(),
+  labels: labelMap.optional(),
   policy: z.strictObject({
     allowUnpinnedImages: z.boolean().optional(),
     allowPrivileged: z.boolean().optional(),
@@ -154,7 +163,7 @@ export const environmentSchema = z.strictObject({
     available: z.boolean().optional(),
     resourceName: z.string().min(1).optional(),
     tolerations: z.array(tolerationSchema).optional(),
-    nodeSelector: stringMap.optional(),
+    nodeSelector: labelMap.optional(),
     targetMainContainer: z.boolean().optional(),
   }).optional(),
   security: z.strictObject({
