@@ -1,5 +1,6 @@
 /** Every synth-time policy rule: it fails, and its message names the field, the value and the fix. */
 import { describe, expect, it } from 'vitest';
+import { synthesizeEnvironment } from '../lib/synth';
 import { baseConfig, envFrom, problemsOf, stepTemplate, synth } from './support/envs';
 
 function only(config: unknown) {
@@ -188,9 +189,8 @@ describe('policy', () => {
 });
 
 describe('schema check of the synthesized objects', () => {
-  it('fails once per problem, naming the files, when an object would not match its schema', async () => {
+  it('fails once per problem, naming the files, when an object would not match its schema', () => {
     // A label value the config schema does not see: the pipeline version (set by the program).
-    const { synthesizeEnvironment } = await import('../lib/synth');
     try {
       synthesizeEnvironment(envFrom(baseConfig()), { version: 'not a version!' });
       expect.unreachable();
