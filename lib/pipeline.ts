@@ -165,22 +165,11 @@ export class SleapRootsPipeline extends Chart {
     };
 
     const saName = props.cluster.serviceAccountName;
-    this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
-      metadata: { name: saName },
-      automountToken: props.cluster.automountServiceAccountToken,
-    });
-    // Argo's executor reports step results through workflowtaskresults (pipeline-facts item 6).
-    this.role = new kplus.Role(this, 'Role', { metadata: { name: saName } });
-    this.role.allow(['create', 'patch'], kplus.ApiResource.custom({ apiGroup: 'argoproj.io', resourceType: 'workflowtaskresults' }));
-    this.roleBinding = new kplus.RoleBinding(this, 'RoleBinding', { metadata: { name: saName }, role: this.role });
-    this.roleBinding.addSubjects(this.serviceAccount);
-    if (!props.cluster.automountServiceAccountToken) {
-      // With automount off, Argo mounts the executor's token from this Secret into `wait` only.
-      this.executorToken = new kplus.ServiceAccountTokenSecret(this, 'ExecutorToken', {
-        metadata: { name: `${saName}.service-account-token` },
-        serviceAccount: this.serviceAccount,
-      });
-    }
+    const identity = this.addIdentity(props.cluster);
+    this.serviceAccount = identity.serviceAccount;
+    this.role = identity.role;
+    this.roleBinding = identity.roleBinding;
+    this.executorToken = identity.executorToken;
 
     this.concurrency = props.concurrency;
     this.fanOutConfig = props.fanOut;
@@ -252,23 +241,7 @@ export class SleapRootsPipeline extends Chart {
       steps.push(builtIn ? builtIn.build(this, stepProps) : new ContainerStep(this, name, stepProps));
     }
 
-    // Partial success: a final gate judges the exit codes of the steps that may continue on failure.
-    const judged = steps.filter((s) => s.continuesOnFailure);
-    if (judged.length > 0) {
-      const dependedOn = new Set(steps.flatMap((s) => s.dependencies));
-      this.gate = new PartialSuccessGate(this, {
-        cluster: props.cluster,
-        image: props.partialSuccess?.gate?.image,
-        resources: props.partialSuccess?.gate?.resources,
-        versioned: props.versionedTemplates,
-        dependencies: steps.filter((s) => !dependedOn.has(s.name)).map((s) => s.name),
-        checks: judged.map((s) => ({
-          step: s.name,
-          accepted: s.partialExitCodes,
-          value: s.fanOut ? `{{tasks.${s.name}.outputs.parameters}}` : `{{tasks.${s.name}.exitCode}}`,
-        })),
-      });
-    }
+    this.gate = this.addGate(steps, props);
     this.steps = steps;
     const allSteps = [...(this.lister ? [this.lister] : []), ...steps, ...(this.gate ? [this.gate] : [])];
     const parameters: Record<string, PipelineParameter> = { ...(props.parameters ?? {}) };
@@ -313,6 +286,43 @@ export class SleapRootsPipeline extends Chart {
     if (this.semaphores) for (const s of allSteps) s.resource.addDependency(this.semaphores);
 
     this.node.addValidation({ validate: () => checkPipeline(this).map(formatPolicyProblem) });
+  }
+
+  /**
+   * The identity the step pods run as: a ServiceAccount, a Role with exactly create/patch on
+   * workflowtaskresults (Argo's executor reports results through them, pipeline-facts item 6),
+   * its RoleBinding, and with automount off the token Secret Argo mounts into `wait` only.
+   */
+  private addIdentity(cluster: ClusterSettings) {
+    const name = cluster.serviceAccountName;
+    const serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', { metadata: { name }, automountToken: cluster.automountServiceAccountToken });
+    const role = new kplus.Role(this, 'Role', { metadata: { name } });
+    role.allow(['create', 'patch'], kplus.ApiResource.custom({ apiGroup: 'argoproj.io', resourceType: 'workflowtaskresults' }));
+    const roleBinding = new kplus.RoleBinding(this, 'RoleBinding', { metadata: { name }, role });
+    roleBinding.addSubjects(serviceAccount);
+    const executorToken = cluster.automountServiceAccountToken
+      ? undefined
+      : new kplus.ServiceAccountTokenSecret(this, 'ExecutorToken', { metadata: { name: `${name}.service-account-token` }, serviceAccount });
+    return { serviceAccount, role, roleBinding, executorToken };
+  }
+
+  /** The final gate judging the exit codes of the steps that may continue on failure, if any. */
+  private addGate(steps: readonly ContainerStep[], props: SleapRootsPipelineProps): PartialSuccessGate | undefined {
+    const judged = steps.filter((s) => s.continuesOnFailure);
+    if (judged.length === 0) return undefined;
+    const dependedOn = new Set(steps.flatMap((s) => s.dependencies));
+    return new PartialSuccessGate(this, {
+      cluster: props.cluster,
+      image: props.partialSuccess?.gate?.image,
+      resources: props.partialSuccess?.gate?.resources,
+      versioned: props.versionedTemplates,
+      dependencies: steps.filter((s) => !dependedOn.has(s.name)).map((s) => s.name), // runs last
+      checks: judged.map((s) => ({
+        step: s.name,
+        accepted: s.partialExitCodes,
+        value: s.fanOut ? `{{tasks.${s.name}.outputs.parameters}}` : `{{tasks.${s.name}.exitCode}}`,
+      })),
+    });
   }
 
   /** All step templates: the lister, the steps, the gate. */
