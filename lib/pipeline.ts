@@ -16,7 +16,7 @@ import type { ClusterSettings } from './scheduling/cluster';
 import { ENVIRONMENT_LABEL, FORCE_RERUN_PARAMETER, PART_OF_LABEL, PIPELINE_TEMPLATE_NAME, PROJECT_NAME, VERSION_LABEL } from './names';
 import { checkPipeline, formatPolicyProblem } from './policy';
 import { toEnum } from './values/enum';
-import { ContainerStep, withDefaults, type ContainerStepProps, type FanOutOptions, type ResumeOptions } from './steps/container-step';
+import { ContainerStep, DEFAULT_MARKER_DIR, withDefaults, type ContainerStepProps, type FanOutOptions, type ResumeOptions } from './steps/container-step';
 import { inputMarkersOf } from './steps/resume';
 import { ModelsDownloader } from './steps/models-downloader';
 import { Predictor } from './steps/predictor';
@@ -48,7 +48,7 @@ const BUILT_IN_STEPS: Record<string, { defaults: () => Partial<ContainerStepProp
 };
 
 /** Resume defaults: markers `.sleap-roots/<step>.done` in each output directory; `force-rerun=true` reruns all. */
-export const RESUME_DEFAULTS = { markerDir: '.sleap-roots', markerName: '{step}.done', forceParameter: FORCE_RERUN_PARAMETER } as const;
+export const RESUME_DEFAULTS = { markerDir: DEFAULT_MARKER_DIR, markerName: '{step}.done', forceParameter: FORCE_RERUN_PARAMETER } as const;
 /** Fan-out defaults: the item parameter, and the volumes a fanned-out step sees per image set. */
 export const FAN_OUT_DEFAULTS = {
   parameter: 'image-set',

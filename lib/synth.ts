@@ -21,8 +21,6 @@ export interface SynthesizedFile {
   readonly content: string;
 }
 
-export { RUN_FOLDER };
-
 /** Options of {@link synthesizeEnvironment}. */
 export interface SynthOptions {
   /** The pipeline's version (label on every object). @default - no version label */

@@ -32,7 +32,6 @@ export interface DistTree {
   readonly run?: Manifest;
 }
 
-export { RUN_FOLDER } from '../names';
 
 /**
  * Reads dist/<env>/.
