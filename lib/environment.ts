@@ -31,6 +31,7 @@ export function pipelineProps(env: LoadedEnvironment, version?: string): SleapRo
     fanOut: c.fanOut,
     concurrency: c.concurrency,
     partialSuccess: c.partialSuccess,
+    runFolder: c.runFolder,
     imageDigestEnv: c.provenance?.imageDigestEnv,
     versionedTemplates: c.versionedTemplates,
   };
@@ -45,7 +46,8 @@ function withBuiltIns(steps: Record<string, StepOptions> | undefined): Record<st
 function stepOptions(s: StepConfig, preemptibleRetry: StepConfig['retry']): StepOptions {
   const preemptible = s.preemptible ?? false;
   let retry: RetryStrategy | undefined;
-  if (preemptible) retry = RetryStrategy.preemptible({ ...preemptibleRetry, ...s.retry, backoff: { ...preemptibleRetry?.backoff, ...s.retry?.backoff } });
+  const merged = { ...preemptibleRetry, ...s.retry, backoff: { ...preemptibleRetry?.backoff, ...s.retry?.backoff } };
+  if (preemptible) retry = merged.policy ? RetryStrategy.custom(merged) : RetryStrategy.preemptible(merged);
   else if (s.retry) retry = RetryStrategy.custom(s.retry);
   return {
     enabled: s.enabled,

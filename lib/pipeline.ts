@@ -8,20 +8,24 @@ import type { Construct } from 'constructs';
 import {
   WorkflowTemplate,
   WorkflowTemplateSpecPodGcStrategy,
+  WorkflowTemplateSpecTemplatesDagTasksWithSequenceCount as SequenceCount,
   type WorkflowTemplateSpecVolumes,
   type WorkflowTemplateSpecArgumentsParameters,
 } from '../imports/argoproj.io';
 import type { EnvironmentConfig, VolumeConfig } from './config/schema';
 import type { ClusterSettings } from './scheduling/cluster';
 import { ENVIRONMENT_LABEL, FORCE_RERUN_PARAMETER, PART_OF_LABEL, PIPELINE_TEMPLATE_NAME, PROJECT_NAME, VERSION_LABEL } from './names';
-import { checkPipeline, formatPolicyProblem } from './policy';
+import { checkPipeline, formatPolicyProblem, type PolicyProblem } from './policy';
 import { toEnum } from './values/enum';
-import { ContainerStep, DEFAULT_MARKER_DIR, withDefaults, type ContainerStepProps, type FanOutOptions, type ResumeOptions } from './steps/container-step';
+import { ContainerStep, DEFAULT_MARKER_DIR, STATE_MOUNT, withDefaults, type ContainerStepProps, type FanOutOptions, type OutcomeOptions, type ResumeOptions } from './steps/container-step';
 import { inputMarkersOf } from './steps/resume';
+import { checkRunTime, type RunTimeView } from './runtime-rules';
+import type { WorkflowTemplateJson } from './scale';
+import { durationSeconds } from './values/duration';
 import { ModelsDownloader } from './steps/models-downloader';
 import { Predictor } from './steps/predictor';
 import { TraitExtractor } from './steps/trait-extractor';
-import { ImageSetLister, PartialSuccessGate } from './steps/utility';
+import { BatchGate, ImageSetLister } from './steps/utility';
 import { Volumes } from './steps/volumes';
 
 export { ENVIRONMENT_LABEL, PART_OF_LABEL, PIPELINE_TEMPLATE_NAME, PROJECT_NAME, VERSION_LABEL } from './names';
@@ -49,11 +53,20 @@ const BUILT_IN_STEPS: Record<string, { defaults: () => Partial<ContainerStepProp
 
 /** Resume defaults: markers `.sleap-roots/<step>.done` in each output directory; `force-rerun=true` reruns all. */
 export const RESUME_DEFAULTS = { markerDir: DEFAULT_MARKER_DIR, markerName: '{step}.done', forceParameter: FORCE_RERUN_PARAMETER } as const;
-/** Fan-out defaults: the item parameter, and the volumes a fanned-out step sees per image set. */
+/**
+ * Fan-out defaults: the chunk parameter, the volumes with a folder per scan, scans per pod, and
+ * the largest batch the synth-time size checks and the lister allow.
+ */
 export const FAN_OUT_DEFAULTS = {
-  parameter: 'image-set',
+  parameter: 'chunk',
   itemVolumes: [Volumes.IMAGES_INPUT, Volumes.PREDICTIONS_OUTPUT, Volumes.TRAITS_OUTPUT] as readonly string[],
+  scansPerPod: 1,
+  maxScans: 1_000,
 } as const;
+/** Where each workflow's run folder (scan list, chunks, outcomes, report) lives by default. */
+export const RUN_FOLDER_DEFAULTS = { volume: Volumes.TRAITS_OUTPUT, path: '.sleap-roots/runs' } as const;
+/** The workflow deadline when the environment sets none: 48 hours. */
+export const DEFAULT_ACTIVE_DEADLINE_SECONDS = 172_800;
 /** Default name of the semaphore ConfigMap. */
 export const DEFAULT_SEMAPHORE_CONFIGMAP = 'sleap-roots-semaphores';
 
@@ -102,8 +115,10 @@ export interface SleapRootsPipelineProps extends ChartProps {
   readonly fanOut?: EnvironmentConfig['fanOut'];
   /** ConfigMap semaphores bounding concurrency across workflows. @default - none */
   readonly concurrency?: EnvironmentConfig['concurrency'];
-  /** The partial-success gate's image and resources. @default - busybox, tiny */
+  /** The gate's image, resources and timeout. @default - busybox, tiny, 10m */
   readonly partialSuccess?: EnvironmentConfig['partialSuccess'];
+  /** Where run folders are kept. @default RUN_FOLDER_DEFAULTS */
+  readonly runFolder?: EnvironmentConfig['runFolder'];
   /** Env var receiving the image digest of digest-pinned steps. @default - none */
   readonly imageDigestEnv?: string;
   /** Name step templates with a content hash. @default false */
@@ -137,10 +152,14 @@ export class SleapRootsPipeline extends Chart {
   public readonly concurrency?: EnvironmentConfig['concurrency'];
   /** Fan-out settings, when on. */
   public readonly fanOutConfig?: EnvironmentConfig['fanOut'];
-  /** The image-set lister, when a fan-out is on. */
+  /** The scan lister, when a fan-out is on. */
   public readonly lister?: ImageSetLister;
-  /** The partial-success gate, when a step declares partial exit codes. */
-  public readonly gate?: PartialSuccessGate;
+  /** The gate (the workflow's exit handler), when outcomes are recorded. */
+  public readonly gate?: BatchGate;
+  /** Where the steps record outcomes, when a fan-out is on or a step declares partial exit codes. */
+  public readonly outcomes?: OutcomeOptions;
+  /** The workflow deadline, in seconds. */
+  public readonly activeDeadlineSeconds: number;
   /** Whether steps skip finished work. */
   public readonly resumeEnabled: boolean;
 
@@ -207,20 +226,42 @@ export class SleapRootsPipeline extends Chart {
       });
     }
 
-    // Fan-out: a lister step feeds `withParam` of the fanned-out steps.
+    // Outcomes: with a fan-out, or a step with partial codes, the steps record what happened to
+    // every scan in a run folder per workflow, and the gate judges the batch from it.
     const fanned = new Set((props.fanOut?.steps ?? []).filter((n) => effective.has(n)));
-    const fanOut: FanOutOptions | undefined = props.fanOut
-      ? { parameter: FAN_OUT_DEFAULTS.parameter, itemVolumes: props.fanOut.itemVolumes ?? FAN_OUT_DEFAULTS.itemVolumes }
+    const partial = new Set([...effective].filter(([, p]) => (p.partialExitCodes ?? []).length > 0).map(([n]) => n));
+    const runFolder = { ...RUN_FOLDER_DEFAULTS, ...withDefaults({}, props.runFolder ?? {}) };
+    this.outcomes = fanned.size > 0 || partial.size > 0
+      ? { volume: runFolder.volume, runDir: `${STATE_MOUNT}/${runFolder.path}/{{workflow.name}}` }
       : undefined;
+
+    // Fan-out: the lister cuts the batch into chunks; `withSequence` runs a pod per chunk.
     if (props.fanOut && fanned.size > 0) {
+      const source = props.fanOut.source;
+      const volume = 'subdirectoriesOf' in source ? this.volumes[source.subdirectoriesOf] : undefined;
       this.lister = new ImageSetLister(this, {
         cluster: props.cluster,
-        source: props.fanOut.source,
+        source: 'subdirectoriesOf' in source
+          ? { subdirectoriesOf: source.subdirectoriesOf, display: volume && 'hostPath' in volume ? volume.hostPath : undefined }
+          : source,
+        outcomes: this.outcomes!,
+        scansPerPod: props.fanOut.scansPerPod ?? FAN_OUT_DEFAULTS.scansPerPod,
+        maxScans: props.fanOut.maxScans ?? FAN_OUT_DEFAULTS.maxScans,
         image: props.fanOut.lister?.image,
         resources: props.fanOut.lister?.resources,
+        timeout: props.fanOut.lister?.timeout,
         versioned: props.versionedTemplates,
       });
     }
+    const scanTimeout = props.fanOut?.scanTimeout ? durationSeconds(props.fanOut.scanTimeout) : undefined;
+    const fanOutOf = (name: string, p: ContainerStepProps): FanOutOptions | undefined => fanned.has(name)
+      ? {
+        parameter: FAN_OUT_DEFAULTS.parameter,
+        itemVolumes: props.fanOut?.itemVolumes ?? FAN_OUT_DEFAULTS.itemVolumes,
+        upstream: (p.dependencies ?? []).filter((d) => fanned.has(d)).map((d) => ({ step: d, accepted: [0, ...(effective.get(d)!.partialExitCodes ?? [])] })),
+        scanTimeoutSeconds: scanTimeout,
+      }
+      : undefined;
 
     // Resume: each step's marker, and the markers of the inputs it reads.
     this.resumeEnabled = props.resume?.enabled ?? false;
@@ -231,19 +272,35 @@ export class SleapRootsPipeline extends Chart {
     for (const name of enabled) {
       const p = effective.get(name)!;
       const stepResume: ResumeOptions | undefined = resume ? { ...resume, inputMarkers: inputMarkersOf(name, effective, fanned, resume) } : undefined;
+      const deps = p.dependencies ?? [];
       const stepProps: ContainerStepProps = {
         ...p,
         resume: stepResume,
-        fanOut: fanned.has(name) ? fanOut : undefined,
-        dependencies: fanned.has(name) && this.lister ? [...(p.dependencies ?? []), this.lister.name] : p.dependencies,
+        fanOut: fanOutOf(name, p),
+        outcomes: fanned.has(name) || partial.has(name) ? this.outcomes : undefined,
+        // With a fan-out everything starts after the lister, so an empty batch ends at once.
+        dependencies: this.lister && (fanned.has(name) || deps.length === 0) ? [...deps, this.lister.name] : deps,
       };
       const builtIn = BUILT_IN_STEPS[name];
       steps.push(builtIn ? builtIn.build(this, stepProps) : new ContainerStep(this, name, stepProps));
     }
 
-    this.gate = this.addGate(steps, props);
+    this.gate = this.outcomes
+      ? new BatchGate(this, {
+        cluster: props.cluster,
+        outcomes: this.outcomes,
+        scanSteps: steps.filter((s) => s.fanOut),
+        wholeSteps: steps.filter((s) => !s.fanOut && s.recordsOutcomes),
+        image: props.partialSuccess?.gate?.image,
+        resources: props.partialSuccess?.gate?.resources,
+        timeout: props.partialSuccess?.gate?.timeout,
+        versioned: props.versionedTemplates,
+      })
+      : undefined;
     this.steps = steps;
+    this.activeDeadlineSeconds = props.workflow?.activeDeadlineSeconds ?? DEFAULT_ACTIVE_DEADLINE_SECONDS;
     const allSteps = [...(this.lister ? [this.lister] : []), ...steps, ...(this.gate ? [this.gate] : [])];
+    const dagSteps = allSteps.filter((s) => s !== this.gate);
     const parameters: Record<string, PipelineParameter> = { ...(props.parameters ?? {}) };
     if (resume && !(resume.forceParameter in parameters)) {
       parameters[resume.forceParameter] = { value: 'false', enum: ['false', 'true'], description: 'true: run every step again, ignoring success markers' };
@@ -266,7 +323,13 @@ export class SleapRootsPipeline extends Chart {
             ...(props.version ? { [VERSION_LABEL]: props.version } : {}),
           },
         },
-        activeDeadlineSeconds: props.workflow?.activeDeadlineSeconds,
+        // Bounds everything, requeue loops and pods that never get a node included (operator.go
+        // failNodesWithoutCreatedPodsAfterDeadlineOrShutdown); the exit handler still runs after
+        // it (workflowpod.go getDeadline skips onExit pods).
+        activeDeadlineSeconds: this.activeDeadlineSeconds,
+        // The gate runs after every other node whatever their phase; when the DAG succeeded, its
+        // failure fails the workflow with its message (operator.go operate, onExitNode).
+        hooks: this.gate ? { exit: { templateRef: this.gate.templateRef } } : undefined,
         ttlStrategy: props.workflow?.ttlStrategy,
         podGc: props.workflow?.podGC
           ? { strategy: toEnum(WorkflowTemplateSpecPodGcStrategy, props.workflow.podGC.strategy), deleteDelayDuration: props.workflow.podGC.deleteDelayDuration }
@@ -276,7 +339,7 @@ export class SleapRootsPipeline extends Chart {
           {
             name: PIPELINE_ENTRYPOINT,
             parallelism: props.fanOut?.parallelism,
-            dag: { tasks: allSteps.map((s) => this.renderTask(s)) },
+            dag: { tasks: dagSteps.map((s) => this.renderTask(s)) },
           },
         ],
       },
@@ -285,7 +348,25 @@ export class SleapRootsPipeline extends Chart {
     for (const s of allSteps) this.template.addDependency(s.resource);
     if (this.semaphores) for (const s of allSteps) s.resource.addDependency(this.semaphores);
 
-    this.node.addValidation({ validate: () => checkPipeline(this).map(formatPolicyProblem) });
+    this.node.addValidation({ validate: () => this.problems().map(formatPolicyProblem) });
+  }
+
+  /** Every policy problem: the construct rules (policy.ts) and the run-time rules on the rendered templates. */
+  public problems(): PolicyProblem[] {
+    return [...checkPipeline(this), ...checkRunTime(this.runTimeView())];
+  }
+
+  /** What the run-time rules read: the rendered templates and the batch settings. */
+  private runTimeView(): RunTimeView {
+    return {
+      pipeline: this.template.toJson() as WorkflowTemplateJson,
+      steps: this.allSteps.map((s) => s.resource.toJson() as WorkflowTemplateJson),
+      userSteps: this.steps.map((s) => s.name),
+      maxScans: this.lister?.maxScans,
+      preemptiveScheduler: this.cluster.scheduler !== 'default-scheduler',
+      nonPreemptibleClass: this.cluster.priorityClasses?.nonPreemptible,
+      partialExitCodes: Object.fromEntries(this.steps.map((s) => [s.name, s.partialExitCodes])),
+    };
   }
 
   /**
@@ -306,25 +387,6 @@ export class SleapRootsPipeline extends Chart {
     return { serviceAccount, role, roleBinding, executorToken };
   }
 
-  /** The final gate judging the exit codes of the steps that may continue on failure, if any. */
-  private addGate(steps: readonly ContainerStep[], props: SleapRootsPipelineProps): PartialSuccessGate | undefined {
-    const judged = steps.filter((s) => s.continuesOnFailure);
-    if (judged.length === 0) return undefined;
-    const dependedOn = new Set(steps.flatMap((s) => s.dependencies));
-    return new PartialSuccessGate(this, {
-      cluster: props.cluster,
-      image: props.partialSuccess?.gate?.image,
-      resources: props.partialSuccess?.gate?.resources,
-      versioned: props.versionedTemplates,
-      dependencies: steps.filter((s) => !dependedOn.has(s.name)).map((s) => s.name), // runs last
-      checks: judged.map((s) => ({
-        step: s.name,
-        accepted: s.partialExitCodes,
-        value: s.fanOut ? `{{tasks.${s.name}.outputs.parameters}}` : `{{tasks.${s.name}.exitCode}}`,
-      })),
-    });
-  }
-
   /** All step templates: the lister, the steps, the gate. */
   public get allSteps(): ContainerStep[] {
     return [...(this.lister ? [this.lister] : []), ...this.steps, ...(this.gate ? [this.gate] : [])];
@@ -335,13 +397,18 @@ export class SleapRootsPipeline extends Chart {
       ...(s.fanOut ? [{ name: s.fanOut.parameter, value: '{{item}}' }] : []),
       ...Object.entries(s.inputs).map(([name, value]) => ({ name, value })),
     ];
+    const fanned = s.fanOut && this.lister;
     return {
       name: s.name,
       templateRef: s.templateRef,
       dependencies: s.dependencies.length > 0 ? [...s.dependencies] : undefined,
-      withParam: s.fanOut && this.lister ? `{{tasks.${this.lister.name}.outputs.result}}` : undefined,
+      // The lister prints the number of chunks: a few bytes whatever the batch (Argo keeps the
+      // last 256 KiB of stdout, executor.go CaptureScriptResult; operator.go expandSequence).
+      withSequence: fanned ? { count: SequenceCount.fromString(`{{tasks.${this.lister!.name}.outputs.result}}`) } : undefined,
       arguments: args.length > 0 ? { parameters: args } : undefined,
-      continueOn: s.continuesOnFailure ? { failed: true } : undefined,
+      // One lost chunk must not stop the others: without `error`, an Error child makes the whole
+      // group Error and every dependent Omitted (dag.go; ancestry.go expandDependency).
+      continueOn: fanned ? { failed: true, error: true } : undefined,
     };
   }
 

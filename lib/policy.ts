@@ -7,6 +7,7 @@ import { PROJECT_LABEL_KEYS } from './scheduling/cluster';
 import { isPinnedImage } from './values/image';
 import { parseQuantity } from './values/quantity';
 import { DNS_LABEL } from './config/schema';
+import { durationSeconds, formatSeconds } from './values/duration';
 
 /** One policy violation, at an environment-file field path. */
 export interface PolicyProblem {
@@ -33,6 +34,12 @@ export interface PipelineView {
     readonly itemVolumes?: readonly string[];
   };
   readonly resumeEnabled: boolean;
+  /** The scan lister, when the pipeline fans out. */
+  readonly lister?: { readonly scansPerPod: number };
+  /** The gate, when there is one. */
+  readonly gate?: ContainerStep;
+  /** Where outcomes are recorded, when they are. */
+  readonly outcomes?: { readonly volume: string };
 }
 
 /** `path: message`, for construct validation output. */
@@ -53,9 +60,12 @@ export function checkPipeline(pipeline: PipelineView): PolicyProblem[] {
 }
 
 function checkFanOut(p: PipelineView): PolicyProblem[] {
-  const f = p.fanOutConfig;
-  if (!f) return [];
   const out: PolicyProblem[] = [];
+  if (p.outcomes && !(p.outcomes.volume in p.volumes)) {
+    out.push({ path: ['runFolder', 'volume'], message: `the run folders (scan lists and outcomes) go on volume "${p.outcomes.volume}", which is not in volumes; expected one of: ${Object.keys(p.volumes).join(', ') || '(none declared)'}` });
+  }
+  const f = p.fanOutConfig;
+  if (!f) return out;
   const names = new Set(p.steps.map((s) => s.name));
   f.steps.forEach((name, i) => {
     if (!names.has(name)) out.push({ path: ['fanOut', 'steps', i], message: `there is no enabled step "${name}"; expected one of: ${[...names].join(', ')}` });
@@ -192,7 +202,8 @@ function checkStep(p: PipelineView, s: ContainerStep): PolicyProblem[] {
   if (s.preemptible && !s.priorityClassName) {
     out.push({ path: at('preemptible'), message: 'preemptibility is decided by the priority class, and this step has none; set scheduling.priorityClasses' });
   }
-  if (s.preemptible && !s.retry.retriesEveryFailure) {
+  // (The gate retries Error attempts only, so that its summary stays the workflow's message.)
+  if (s.preemptible && !s.retry.retriesEveryFailure && s !== p.gate) {
     out.push({ path: at('retry', 'policy'), message: `a preempted pod ends as Error or Failed; a preemptible step must retry Always with a limit above 0; given policy ${s.retry.policy ?? 'none'} and limit ${s.retry.limit}` });
   }
 
@@ -227,8 +238,18 @@ function checkStep(p: PipelineView, s: ContainerStep): PolicyProblem[] {
   if (p.resumeEnabled && !s.outputDir && p.steps.includes(s)) {
     out.push({ path: at('output'), message: 'resume writes a success marker into the step\'s output directory, and this step has no writable mount; add one or set output' });
   }
-  if (s.continuesOnFailure && s.fanOut && !s.outputDir) {
-    out.push({ path: at('partialExitCodes'), message: 'a fanned-out step reports its exit codes through a file in its output directory, and this step has no writable mount' });
+  if (s.fanOut) {
+    for (const [i, m] of s.mounts.entries()) {
+      if (s.fanOut.itemVolumes.includes(m.volume) && /\s/.test(m.path)) {
+        out.push({ path: at('mounts', i, 'path'), message: `a per-scan mount path cannot contain blanks (the wrapper lists them space-separated); given "${m.path}"` });
+      }
+    }
+    const perPod = p.lister?.scansPerPod ?? 1;
+    const scanSeconds = s.fanOut.scanTimeoutSeconds;
+    const podSeconds = s.timeout ? durationSeconds(s.timeout) : undefined;
+    if (scanSeconds && podSeconds !== undefined && podSeconds < perPod * scanSeconds) {
+      out.push({ path: at('timeout'), message: `${s.timeout} is shorter than ${perPod} scans per pod (fanOut.scansPerPod) x ${formatSeconds(scanSeconds)} per scan (fanOut.scanTimeout) = ${formatSeconds(perPod * scanSeconds)}: the pod deadline would stop chunks whose scans are all within their limit; expected at least ${formatSeconds(perPod * scanSeconds)}` });
+    }
   }
 
   // Mounts must name declared volumes.

@@ -11,7 +11,6 @@ import { ConfigError, type ConfigProblem } from './config/problems';
 import { pipelineProps } from './environment';
 import { KIND_ORDER, PIPELINE_TEMPLATE_NAME, RUN_FOLDER } from './names';
 import { SleapRootsPipeline } from './pipeline';
-import { checkPipeline } from './policy';
 import { SleapRootsRun } from './run';
 import { validateManifest } from './validation/manifests';
 
@@ -57,14 +56,14 @@ export function synthesizeEnvironment(env: LoadedEnvironment, options: SynthOpti
     throw new ConfigError([{ file: env.file, path: '', message: (e as Error).message }]);
   }
   const { app, pipeline, run } = built;
-  const problems: ConfigProblem[] = checkPipeline(pipeline).map((p) => ({
+  const problems: ConfigProblem[] = pipeline.problems().map((p) => ({
     file: env.file,
     path: p.path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join(''),
     line: env.lineOf(p.path),
     message: p.message,
   }));
   for (const c of app.node.findAll()) {
-    if (c === pipeline) continue; // its validation is checkPipeline, reported above with paths
+    if (c === pipeline) continue; // its validation is problems(), reported above with paths
     for (const message of c.node.validate()) problems.push({ file: env.file, path: '', message: `${c.node.path}: ${message}` });
   }
   if (problems.length > 0) throw new ConfigError(problems);

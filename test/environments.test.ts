@@ -182,46 +182,80 @@ describe('runai', () => {
     }
     expect(pipelineTemplate(manifests).metadata.namespace).toBe('runai-talmo-lab');
   });
-  it('retries preemptible steps on every failure with backoff, and not the others', () => {
+  it('retries preemptible steps on preemption and infrastructure errors only, with backoff', () => {
+    const expression = (codes: string) => `lastRetry.status == "Error" || (lastRetry.status == "Failed" && !(lastRetry.message contains "deadline") && lastRetry.exitCode in [${codes}])`;
     for (const step of ['predictor', 'trait-extractor']) {
       const t = stepTemplate(manifests, step);
       expect(t.priorityClassName).toBe('interactive-preemptible');
-      expect(t.retryStrategy).toEqual({ limit: 3, retryPolicy: 'Always', backoff: { duration: '2m', factor: 2, cap: '30m' } });
+      // 75: the wrapper could not record an outcome; 137/143: the pod was stopped; never 1, 2 or 3.
+      expect(t.retryStrategy).toEqual({ limit: 3, retryPolicy: 'Always', expression: expression('"-1", "75", "137", "143"'), backoff: { duration: '2m', factor: 2, cap: '30m' } });
     }
     const md = stepTemplate(manifests, 'models-downloader');
     expect(md.priorityClassName).toBe('high');
-    expect(md.retryStrategy).toBeUndefined();
-  });
-  it('fans predictor and trait-extractor out over the image sets a lister finds, bounded by parallelism', () => {
-    const dag = pipelineTemplate(manifests).spec.templates[0];
-    expect(dag.parallelism).toBe(16);
-    const tasks = Object.fromEntries(dag.dag.tasks.map((t: any) => [t.name, t]));
-    for (const step of ['predictor', 'trait-extractor']) {
-      expect(tasks[step].withParam).toBe('{{tasks.list-image-sets.outputs.result}}');
-      expect(tasks[step].arguments.parameters).toEqual([{ name: 'image-set', value: '{{item}}' }]);
-      expect(tasks[step].dependencies).toContain('list-image-sets');
-    }
-    expect(tasks['models-downloader'].withParam).toBeUndefined();
-    const p = stepTemplate(manifests, 'predictor');
-    const subPaths = Object.fromEntries(p.container.volumeMounts.map((m: any) => [m.name, m.subPath]));
-    expect(subPaths).toEqual({ 'images-input': '{{inputs.parameters.image-set}}', 'models-output': undefined, 'predictions-output': '{{inputs.parameters.image-set}}' });
-    const lister = stepTemplate(manifests, 'list-image-sets');
-    expect(lister.container.volumeMounts).toEqual([{ name: 'images-input', mountPath: '/workspace/list', readOnly: true }]);
+    expect(md.retryStrategy).toMatchObject({ limit: 2, retryPolicy: 'Always', backoff: { duration: '30s', factor: 2, cap: '5m' } });
   });
 
-  it('continues past partial exit codes and gates the result on 0 or 3', () => {
-    const tasks = Object.fromEntries(pipelineTemplate(manifests).spec.templates[0].dag.tasks.map((t: any) => [t.name, t]));
-    for (const step of ['predictor', 'trait-extractor']) expect(tasks[step].continueOn).toEqual({ failed: true });
+  it('gives every step, utility steps included, a timeout, requests, a retry and a priority class; utility steps are preemptible and short', () => {
+    for (const step of [...STEPS, 'list-image-sets', 'gate']) {
+      const t = stepTemplate(manifests, step);
+      expect(t.timeout, step).toMatch(/^\d+[hm]$/);
+      expect(Object.keys(t.container.resources.requests).sort(), step).toEqual(['cpu', 'memory']);
+      expect(t.retryStrategy.limit, step).toBeGreaterThan(0);
+      expect(t.priorityClassName, step).toBeDefined();
+    }
+    for (const step of ['list-image-sets', 'gate']) {
+      expect(stepTemplate(manifests, step).priorityClassName).toBe('interactive-preemptible');
+      expect(stepTemplate(manifests, step).timeout).toBe('10m');
+    }
+  });
+
+  it('fans predictor and trait-extractor out over chunks of 50 scans the lister writes, bounded by parallelism', () => {
+    const dag = pipelineTemplate(manifests).spec.templates[0];
+    expect(dag.parallelism).toBe(8);
+    const tasks = Object.fromEntries(dag.dag.tasks.map((t: any) => [t.name, t]));
+    for (const step of ['predictor', 'trait-extractor']) {
+      expect(tasks[step].withSequence).toEqual({ count: '{{tasks.list-image-sets.outputs.result}}' });
+      expect(tasks[step].withParam).toBeUndefined();
+      expect(tasks[step].arguments.parameters).toEqual([{ name: 'chunk', value: '{{item}}' }]);
+      expect(tasks[step].dependencies).toContain('list-image-sets');
+    }
+    // Everything starts after the lister: an empty batch stops at once.
+    expect(tasks['models-downloader'].dependencies).toEqual(['list-image-sets']);
+    const p = stepTemplate(manifests, 'predictor');
+    expect(p.container.volumeMounts.every((m: any) => m.subPath === undefined)).toBe(true);
+    expect(p.container.env).toEqual(expect.arrayContaining([
+      { name: 'SLEAP_ROOTS_CHUNK', value: '{{inputs.parameters.chunk}}' },
+      { name: 'SLEAP_ROOTS_ITEM_MOUNTS', value: '/workspace/images_input /workspace/output' },
+      { name: 'SLEAP_ROOTS_SCAN_TIMEOUT', value: '1200' },
+      { name: 'SLEAP_ROOTS_RUN_DIR', value: '/sleap-roots/state/.sleap-roots/runs/{{workflow.name}}' },
+    ]));
+    expect(stepTemplate(manifests, 'trait-extractor').container.env).toContainEqual({ name: 'SLEAP_ROOTS_UPSTREAM', value: 'predictor=0,3' });
+    const lister = stepTemplate(manifests, 'list-image-sets');
+    expect(lister.container.volumeMounts).toEqual([{ name: 'images-input', mountPath: '/workspace/list', readOnly: true }, { name: 'traits-output', mountPath: '/sleap-roots/state' }]);
+    expect(lister.container.env).toEqual(expect.arrayContaining([
+      { name: 'SLEAP_ROOTS_SCANS_PER_POD', value: '50' },
+      { name: 'SLEAP_ROOTS_MAX_SCANS', value: '100000' },
+      { name: 'SLEAP_ROOTS_SOURCE_NAME', value: '/hpi/hpi_dev/sleap-roots/images_input' },
+    ]));
+  });
+
+  it('keeps going past failed and lost chunks, and judges the batch in the exit handler, before a deadline', () => {
+    const spec = pipelineTemplate(manifests).spec;
+    const tasks = Object.fromEntries(spec.templates[0].dag.tasks.map((t: any) => [t.name, t]));
+    for (const step of ['predictor', 'trait-extractor']) expect(tasks[step].continueOn).toEqual({ failed: true, error: true });
     expect(tasks['models-downloader'].continueOn).toBeUndefined();
-    expect(tasks.gate.dependencies).toEqual(['trait-extractor']);
-    expect(tasks.gate.arguments.parameters).toEqual([
-      { name: 'predictor-exit-codes', value: '{{tasks.predictor.outputs.parameters}}' },
-      { name: 'trait-extractor-exit-codes', value: '{{tasks.trait-extractor.outputs.parameters}}' },
-    ]);
+    expect(tasks.gate).toBeUndefined();
+    const gateName = manifests.find((m) => m.obj.kind === 'WorkflowTemplate' && m.obj.spec.templates?.[0]?.name === 'gate')!.obj.metadata.name;
+    expect(spec.hooks).toEqual({ exit: { templateRef: { name: gateName, template: 'gate' } } });
+    expect(spec.activeDeadlineSeconds).toBe(604_800);
     const gate = stepTemplate(manifests, 'gate');
-    expect(gate.container.args).toEqual(['predictor', '0 3', '{{inputs.parameters.predictor-exit-codes}}', 'trait-extractor', '0 3', '{{inputs.parameters.trait-extractor-exit-codes}}']);
+    expect(gate.container.env).toEqual(expect.arrayContaining([
+      { name: 'SLEAP_ROOTS_SCAN_STEPS', value: 'predictor=0,3 trait-extractor=0,3' },
+      { name: 'SLEAP_ROOTS_WORKFLOW_STATUS', value: '{{workflow.status}}' },
+    ]));
+    expect(gate.outputs.parameters).toEqual([{ name: 'outcome', valueFrom: { path: '/dev/termination-log', default: '' } }]);
     expect(gate.container.resources.limits).toEqual({ cpu: '100m', memory: '64Mi' });
-    expect(stepTemplate(manifests, 'predictor').outputs.parameters[0]).toEqual({ name: 'exit-code', valueFrom: { path: '/workspace/output/.sleap-roots/predictor.exit-code', default: 'unknown' } });
+    expect(stepTemplate(manifests, 'predictor').outputs).toBeUndefined();
   });
 
   it('bounds the GPU steps across workflows with the pipeline-gpu semaphore (4 halves of 2 GPUs)', () => {

@@ -1,14 +1,8 @@
 /**
  * Resume-and-scale options, each off and on, and the validation they bring. The shell scripts
- * they synthesize (marker wrapper, image-set lister, gate) are run for real with /bin/sh.
+ * they synthesize are run for real in test/outcomes.test.ts.
  */
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GATE_SCRIPT, LIST_PARAMETER_SCRIPT, LIST_SUBDIRECTORIES_SCRIPT } from '../lib/steps/utility';
-import { WRAPPER_SCRIPT } from '../lib/steps/wrapper';
+import { describe, expect, it } from 'vitest';
 import { baseConfig, envFrom, pipelineTemplate, problemsOf, stepTemplate, synth } from './support/envs';
 
 const STEP_TEMPLATES = (manifests: ReturnType<typeof synth>['manifests']) =>
@@ -34,17 +28,18 @@ describe('options off (the defaults)', () => {
 });
 
 describe('options on', () => {
-  it('fan-out from a parameter lists it, and declares nothing new in the template', () => {
+  it('fan-out from a parameter passes the list in an environment variable, never an argument', () => {
     const c = baseConfig();
     c.parameters = { 'image-sets': { value: '', description: 'comma-separated scan folders' } };
     c.fanOut = { steps: ['predictor'], source: { parameter: 'image-sets' } };
     const { manifests } = synth(envFrom(c));
     const lister = stepTemplate(manifests, 'list-image-sets');
-    expect(lister.container.args).toEqual(['{{workflow.parameters.image-sets}}']);
-    expect(lister.container.volumeMounts).toBeUndefined();
+    expect(lister.container.args).toEqual(['list']);
+    expect(lister.container.env).toContainEqual({ name: 'SLEAP_ROOTS_SCANS', value: '{{workflow.parameters.image-sets}}' });
+    expect(lister.container.volumeMounts.map((m: any) => m.mountPath)).toEqual(['/sleap-roots/state']);
     const tasks = Object.fromEntries(pipelineTemplate(manifests).spec.templates[0].dag.tasks.map((t: any) => [t.name, t]));
-    expect(tasks.predictor.withParam).toBeDefined();
-    expect(tasks['trait-extractor'].withParam).toBeUndefined();
+    expect(tasks.predictor.withSequence).toEqual({ count: '{{tasks.list-image-sets.outputs.result}}' });
+    expect(tasks['trait-extractor'].withSequence).toBeUndefined();
   });
 
   it('the manifests do not grow with the number of image sets', () => {
@@ -67,15 +62,27 @@ describe('options on', () => {
     expect(stepTemplate(manifests, 'predictor').synchronization).toBeUndefined();
   });
 
-  it('partial exit codes on an unfanned step are judged from tasks.<step>.exitCode', () => {
+  it('partial exit codes on an unfanned step: it records its outcome, the exit-handler gate judges it whole', () => {
     const c = baseConfig();
     c.steps['trait-extractor'].partialExitCodes = [3, 4];
-    c.partialSuccess = { gate: { image: 'ghcr.io/x/gate:1.0' } };
+    c.partialSuccess = { gate: { image: 'ghcr.io/x/gate:1.0', timeout: '5m' } };
     const { manifests } = synth(envFrom(c));
-    const tasks = Object.fromEntries(pipelineTemplate(manifests).spec.templates[0].dag.tasks.map((t: any) => [t.name, t]));
-    expect(tasks.gate.arguments.parameters).toEqual([{ name: 'trait-extractor-exit-codes', value: '{{tasks.trait-extractor.exitCode}}' }]);
-    expect(stepTemplate(manifests, 'gate').container.image).toBe('ghcr.io/x/gate:1.0');
-    expect(stepTemplate(manifests, 'gate').container.args.slice(0, 2)).toEqual(['trait-extractor', '0 3 4']);
+    const spec = pipelineTemplate(manifests).spec;
+    expect(spec.templates[0].dag.tasks.map((t: any) => t.name)).toEqual(['models-downloader', 'predictor', 'trait-extractor']);
+    expect(spec.hooks.exit.templateRef).toEqual({ name: 'sleap-roots-gate', template: 'gate' });
+    const gate = stepTemplate(manifests, 'gate');
+    expect(gate.container.image).toBe('ghcr.io/x/gate:1.0');
+    expect(gate.timeout).toBe('5m');
+    expect(gate.container.env).toEqual(expect.arrayContaining([
+      { name: 'SLEAP_ROOTS_SCAN_STEPS', value: '' },
+      { name: 'SLEAP_ROOTS_WHOLE_STEPS', value: 'trait-extractor=0,3,4' },
+      { name: 'SLEAP_ROOTS_WORKFLOW_STATUS', value: '{{workflow.status}}' },
+    ]));
+    // Its failure is the workflow's message: retried on Error only, without an expression.
+    expect(gate.retryStrategy).toMatchObject({ retryPolicy: 'OnError', limit: 3 });
+    expect(gate.retryStrategy.expression).toBeUndefined();
+    expect(stepTemplate(manifests, 'trait-extractor').container.env).toContainEqual({ name: 'SLEAP_ROOTS_ACCEPTED', value: '0 3 4' });
+    expect(stepTemplate(manifests, 'predictor').container.command).toBeUndefined(); // not judged: plain
   });
 
   it('versioned template names change with content and only then; GitOps tools must not prune them', () => {
@@ -146,85 +153,5 @@ describe('option validation', () => {
     const c = baseConfig();
     c.resume = { enabled: true, markerName: 'done' };
     expect(problemsOf(c)[0]).toMatchObject({ path: 'resume.markerName', message: expect.stringContaining('{step}') });
-  });
-});
-
-describe('the synthesized shell scripts, run with /bin/sh', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sleap-sh-'));
-  });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  const sh = (script: string, args: string[], env: Record<string, string> = {}) => {
-    const r = spawnSync('/bin/sh', ['-c', script, 'test', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } });
-    return { code: r.status, out: r.stdout, err: r.stderr };
-  };
-
-  it('wrapper: runs, writes the marker atomically on 0, and skips a second time', () => {
-    const marker = path.join(dir, 'out', '.sleap-roots', 'step.done');
-    const count = path.join(dir, 'runs');
-    const cmd = ['/bin/sh', '-c', `echo run >> ${count}`];
-    const env = { SLEAP_ROOTS_MARKER: marker, SLEAP_ROOTS_INPUT_MARKERS: '', ARGO_WORKFLOW_NAME: 'wf-1' };
-    expect(sh(WRAPPER_SCRIPT, cmd, env).code).toBe(0);
-    expect(fs.readFileSync(marker, 'utf8')).toBe('wf-1\n');
-    expect(fs.readdirSync(path.dirname(marker))).toEqual(['step.done']); // no temp file left
-    const second = sh(WRAPPER_SCRIPT, cmd, env);
-    expect(second.out).toContain('skipping');
-    expect(fs.readFileSync(count, 'utf8')).toBe('run\n');
-    expect(sh(WRAPPER_SCRIPT, cmd, { ...env, SLEAP_ROOTS_FORCE: 'true' }).code).toBe(0);
-    expect(fs.readFileSync(count, 'utf8')).toBe('run\nrun\n');
-  });
-
-  it('wrapper: reruns when an input marker is newer or missing, and never marks a failure', () => {
-    const marker = path.join(dir, 'step.done');
-    const input = path.join(dir, 'input.done');
-    fs.writeFileSync(marker, 'old\n');
-    fs.writeFileSync(input, 'x\n');
-    const past = new Date(Date.now() - 60_000);
-    fs.utimesSync(marker, past, past);
-    const failing = ['/bin/sh', '-c', 'exit 3'];
-    const r = sh(WRAPPER_SCRIPT, failing, { SLEAP_ROOTS_MARKER: marker, SLEAP_ROOTS_INPUT_MARKERS: input, SLEAP_ROOTS_EXIT_CODE_FILE: path.join(dir, 'code') });
-    expect(r.code).toBe(3);
-    expect(r.out).toContain('running again');
-    expect(fs.readFileSync(marker, 'utf8')).toBe('old\n');
-    expect(fs.readFileSync(path.join(dir, 'code'), 'utf8')).toBe('3\n');
-    const missing = sh(WRAPPER_SCRIPT, ['true'], { SLEAP_ROOTS_MARKER: marker, SLEAP_ROOTS_INPUT_MARKERS: path.join(dir, 'nope') });
-    expect(missing.out).toContain('missing or newer');
-  });
-
-  it('wrapper: passes arguments through unquoted and untouched', () => {
-    const out = path.join(dir, 'args');
-    const r = sh(WRAPPER_SCRIPT, ['/bin/sh', '-c', `printf '%s|' "$@" > ${out}`, 'x', 'a b', '$HOME', '*']);
-    expect(r.code).toBe(0);
-    expect(fs.readFileSync(out, 'utf8')).toBe('a b|$HOME|*|');
-  });
-
-  it('lister: prints sub-directories as a JSON list, hidden ones skipped', () => {
-    for (const d of ['scan-2', 'scan-1', '.sleap-roots']) fs.mkdirSync(path.join(dir, d));
-    fs.writeFileSync(path.join(dir, 'file.txt'), '');
-    const r = sh(LIST_SUBDIRECTORIES_SCRIPT, [dir]);
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.out)).toEqual(['scan-1', 'scan-2']);
-    expect(JSON.parse(sh(LIST_SUBDIRECTORIES_SCRIPT, [path.join(dir, 'scan-1')]).out)).toEqual([]);
-    expect(sh(LIST_SUBDIRECTORIES_SCRIPT, [path.join(dir, 'absent')]).code).not.toBe(0);
-  });
-
-  it('lister: turns a parameter into a JSON list', () => {
-    expect(JSON.parse(sh(LIST_PARAMETER_SCRIPT, ['a, b,,c']).out)).toEqual(['a', 'b', 'c']);
-    expect(JSON.parse(sh(LIST_PARAMETER_SCRIPT, ['["x","y"]']).out)).toEqual(['x', 'y']);
-    expect(JSON.parse(sh(LIST_PARAMETER_SCRIPT, ['']).out)).toEqual([]);
-  });
-
-  it('gate: passes on 0 and declared partial codes, fails otherwise or when unresolved', () => {
-    expect(sh(GATE_SCRIPT, ['predictor', '0 3', '3']).code).toBe(0);
-    expect(sh(GATE_SCRIPT, ['predictor', '0 3', '1']).code).toBe(1);
-    expect(sh(GATE_SCRIPT, ['predictor', '0 3', '{{tasks.predictor.exitCode}}']).code).toBe(1);
-    const fanned = JSON.stringify([{ 'exit-code': '0' }, { 'exit-code': '3' }]);
-    expect(sh(GATE_SCRIPT, ['predictor', '0 3', fanned, 'traits', '0', '0']).code).toBe(0);
-    const bad = sh(GATE_SCRIPT, ['predictor', '0 3', JSON.stringify([{ 'exit-code': '0' }, { 'exit-code': '137' }])]);
-    expect(bad.code).toBe(1);
-    expect(bad.err).toContain('predictor exited 137; accepted: 0 3');
-    expect(sh(GATE_SCRIPT, ['predictor', '0 3', '[]']).code).toBe(0);
   });
 });

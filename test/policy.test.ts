@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { synthesizeEnvironment } from '../lib/synth';
 import { baseConfig, envFrom, problemsOf, stepTemplate, synth } from './support/envs';
 
+/** What every custom step needs besides its image (a timeout and requests: test/runtime-rules.test.ts). */
+const RUNNABLE = { timeout: '1h', resources: { requests: { cpu: '100m', memory: '128Mi' } } };
+
 function only(config: unknown) {
   const problems = problemsOf(config);
   expect(problems).toHaveLength(1);
@@ -111,7 +114,7 @@ describe('policy', () => {
   it('fails when a name is longer than 63 characters', () => {
     const c = baseConfig();
     const long = `write-back-${'x'.repeat(50)}`;
-    c.steps[long] = { image: 'example/wb:1.0', dependencies: ['trait-extractor'] };
+    c.steps[long] = { image: 'example/wb:1.0', dependencies: ['trait-extractor'], ...RUNNABLE };
     const p = only(c);
     expect(p.path).toBe(`steps.${long}`);
     expect(p.message).toContain('at most 63');
@@ -170,7 +173,7 @@ describe('policy', () => {
 
   it('fails when an argument uses an undeclared workflow parameter', () => {
     const c = baseConfig();
-    c.steps['images-downloader'] = { image: 'example/img:1.0', args: ['--scans', '{{workflow.parameters.scan-ids}}'] };
+    c.steps['images-downloader'] = { image: 'example/img:1.0', args: ['--scans', '{{workflow.parameters.scan-ids}}'], ...RUNNABLE };
     c.steps.predictor.dependencies = ['models-downloader', 'images-downloader'];
     const p = only(c);
     expect(p.path).toBe('steps.images-downloader.args[1]');

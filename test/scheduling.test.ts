@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { clusterSettings } from '../lib/scheduling/cluster';
 import { GpuRequest, MAIN_FIRST_POD_SPEC_PATCH } from '../lib/scheduling/gpu';
-import { PREEMPTIBLE_RETRY_DEFAULTS, RetryStrategy } from '../lib/scheduling/retry';
+import { PREEMPTIBLE_RETRY_DEFAULTS, RetryStrategy, STEP_RETRY_DEFAULTS } from '../lib/scheduling/retry';
 import { isPinnedImage } from '../lib/values/image';
 import { parseQuantity } from '../lib/values/quantity';
 
@@ -46,23 +46,36 @@ describe('GpuRequest', () => {
 });
 
 describe('RetryStrategy', () => {
-  it('preemptible retries Always with the documented backoff defaults', () => {
+  const EXPRESSION = (codes: string) => `lastRetry.status == "Error" || (lastRetry.status == "Failed" && !(lastRetry.message contains "deadline") && lastRetry.exitCode in [${codes}])`;
+
+  it('preemptible retries Error attempts and killed pods only, with the documented backoff', () => {
     expect(RetryStrategy.preemptible().toArgo()).toEqual({
       limit: PREEMPTIBLE_RETRY_DEFAULTS.limit,
       retryPolicy: 'Always',
+      expression: EXPRESSION('"-1", "137", "143"'),
       backoff: { duration: '2m', factor: 2, cap: '30m' },
     });
     expect(RetryStrategy.preemptible().retriesEveryFailure).toBe(true);
   });
-  it('overrides replace single fields and keep the other defaults', () => {
-    expect(RetryStrategy.preemptible({ limit: 6, backoff: { duration: '5m' } }).toArgo()).toEqual({
-      limit: 6, retryPolicy: 'Always', backoff: { duration: '5m', factor: 2, cap: '30m' },
+  it('every other step retries the same failures, fewer times and sooner', () => {
+    expect(RetryStrategy.infrastructure().toArgo()).toEqual({
+      limit: STEP_RETRY_DEFAULTS.limit, retryPolicy: 'Always', expression: EXPRESSION('"-1", "137", "143"'), backoff: { duration: '30s', factor: 2, cap: '5m' },
     });
   });
-  it('none has no strategy and custom defaults to OnFailure', () => {
+  it('overrides replace single fields; exitCodes add codes to retry', () => {
+    expect(RetryStrategy.preemptible({ limit: 6, backoff: { duration: '5m' }, exitCodes: [70] }).toArgo()).toEqual({
+      limit: 6, retryPolicy: 'Always', expression: EXPRESSION('"-1", "137", "143", "70"'), backoff: { duration: '5m', factor: 2, cap: '30m' },
+    });
+    expect(RetryStrategy.infrastructure().alsoRetrying([75]).exitCodes).toEqual([75, 137, 143]);
+  });
+  it('an explicit policy is Argo\'s alone (no expression); none has no strategy', () => {
     expect(RetryStrategy.none().toArgo()).toBeUndefined();
-    expect(RetryStrategy.custom({ limit: 2 }).toArgo()).toEqual({ limit: 2, retryPolicy: 'OnFailure', backoff: undefined });
-    expect(RetryStrategy.custom({ limit: 2 }).retriesEveryFailure).toBe(false);
+    expect(RetryStrategy.custom({ limit: 2, policy: 'OnFailure' }).toArgo()).toEqual({ limit: 2, retryPolicy: 'OnFailure', expression: undefined, backoff: undefined });
+    expect(RetryStrategy.custom({ limit: 2, policy: 'OnFailure' }).retriesEveryFailure).toBe(false);
+    expect(RetryStrategy.custom({ limit: 4 }).toArgo()).toMatchObject({ limit: 4, retryPolicy: 'Always', expression: EXPRESSION('"-1", "137", "143"') });
+  });
+  it('onError retries Error attempts only, keeping a Failed attempt\'s message', () => {
+    expect(RetryStrategy.onError({ limit: 3 }).toArgo()).toEqual({ limit: 3, retryPolicy: 'OnError', expression: undefined, backoff: { duration: '30s', factor: 2, cap: '5m' } });
   });
 });
 

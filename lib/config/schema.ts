@@ -61,8 +61,11 @@ export const backoffSchema = z.strictObject({
 
 export const retrySchema = z.strictObject({
   limit: z.number().int().nonnegative().optional(),
+  /** Argo's policy alone, without the expression that keeps deterministic failures from retrying. */
   policy: z.enum(['Always', 'OnFailure', 'OnError', 'OnTransientError']).optional(),
   backoff: backoffSchema.optional(),
+  /** Exit codes retried besides 137/143 (killed) and Error attempts. */
+  exitCodes: z.array(z.number().int().min(1).max(255)).optional(),
 });
 
 const envVarSchema = z.union([
@@ -215,7 +218,18 @@ export const environmentSchema = z.strictObject({
     /** Volumes a fanned-out step sees per image set (mounted with the set as subPath). */
     itemVolumes: z.array(dnsLabel).optional(),
     parallelism: z.number().int().positive().optional(),
-    lister: z.strictObject({ image: z.string().min(1).optional(), resources: resourcesSchema.optional() }).optional(),
+    /** Scans per pod: each fanned-out step runs one pod per chunk of this many scans. Default 1. */
+    scansPerPod: z.number().int().positive().optional(),
+    /** The largest batch the environment accepts (checked at synth against Argo's size limits, and by the lister). Default 10000. */
+    maxScans: z.number().int().positive().optional(),
+    /** How long one scan may run in a fanned-out step before it is stopped and counted as failed. Default: no limit per scan. */
+    scanTimeout: goDuration.optional(),
+    lister: z.strictObject({ image: z.string().min(1).optional(), resources: resourcesSchema.optional(), timeout: goDuration.optional() }).optional(),
+  }).optional(),
+  /** Where each workflow keeps its scan list and the outcome of every scan (read by the gate). */
+  runFolder: z.strictObject({
+    volume: dnsLabel.optional(),
+    path: z.string().regex(/^[^/].*$/, 'expected a path relative to the volume').optional(),
   }).optional(),
   /** Bounded concurrency across workflows with ConfigMap semaphores (Argo v4 semaphores list). */
   concurrency: z.strictObject({
@@ -225,9 +239,9 @@ export const environmentSchema = z.strictObject({
     /** Semaphore every GPU step acquires. */
     gpuSemaphore: z.string().min(1).optional(),
   }).optional(),
-  /** The gate that judges partial exit codes (used when a step declares partialExitCodes). */
+  /** The gate that judges the batch (used with a fan-out or when a step declares partialExitCodes). */
   partialSuccess: z.strictObject({
-    gate: z.strictObject({ image: z.string().min(1).optional(), resources: resourcesSchema.optional() }).optional(),
+    gate: z.strictObject({ image: z.string().min(1).optional(), resources: resourcesSchema.optional(), timeout: goDuration.optional() }).optional(),
   }).optional(),
   provenance: z.strictObject({
     /** Env var that receives the image digest of steps whose image is pinned by digest. */

@@ -1,25 +1,53 @@
 /**
- * Retry policy of a step as a value type. Preemptible steps must retry every way a preempted pod
- * can end (Error or Failed), with a backoff so a retry does not slam into a still-full cluster
- * (pipeline-facts item 4).
+ * Retry policy of a step as a value type. Every step retries what the infrastructure did to it
+ * (a deleted, preempted or evicted pod; a pod that never ran) and nothing the step's own code
+ * decided (a crash, a usage error, a declared partial code, a timeout): retrying a deterministic
+ * failure only holds a GPU slot longer (pipeline-facts items 4 and 12).
+ *
+ * Argo v4.1.2, workflow/controller/operator.go `processNodeRetries`: with `retryPolicy: Always`
+ * both Failed and Error attempts are candidates, the backoff wait comes first, then the limit, then
+ * `expression` decides (false ends the node with the last attempt's phase). The expression sees
+ * `lastRetry.status` (the attempt's phase), `lastRetry.exitCode` (the main container's code, "-1"
+ * when it never ended: `buildRetryStrategyLocalScope`) and `lastRetry.message` (the node message:
+ * "pod deleted" for Error, "Pod was active on the node longer than the specified deadline" when
+ * the pod's activeDeadlineSeconds, set from `timeout`, ended it: `inferFailedReason`).
  */
 import type { RetryConfig } from '../config/schema';
 
 /** Argo's retry policies. */
 export type RetryPolicyName = 'Always' | 'OnFailure' | 'OnError' | 'OnTransientError';
 
-/** Defaults for preemptible steps: 3 retries, `Always`, backoff 2m doubling, capped at 30m. */
+/** Exit codes of a main container stopped from outside: SIGKILL (137) and SIGTERM (143). */
+export const KILLED_EXIT_CODES: readonly number[] = [137, 143];
+/** `lastRetry.exitCode` when the main container never terminated (Argo's "-1"). */
+export const NO_EXIT_CODE = -1;
+
+/** Defaults for preemptible steps: 3 retries, backoff 2m doubling, capped at 30m. */
 export const PREEMPTIBLE_RETRY_DEFAULTS = {
   limit: 3,
-  policy: 'Always' as RetryPolicyName,
   backoff: { duration: '2m', factor: 2, cap: '30m' },
+} as const;
+
+/** Defaults for every other step: 2 retries, backoff 30s doubling, capped at 5m. */
+export const STEP_RETRY_DEFAULTS = {
+  limit: 2,
+  backoff: { duration: '30s', factor: 2, cap: '5m' },
 } as const;
 
 /** An Argo `retryStrategy`. */
 export interface ArgoRetryStrategy {
   readonly limit: number;
   readonly retryPolicy: RetryPolicyName;
+  readonly expression?: string;
   readonly backoff?: { readonly duration?: string; readonly factor?: number; readonly cap?: string };
+}
+
+interface Strategy {
+  readonly limit: number;
+  readonly policy: RetryPolicyName;
+  /** Exit codes retried besides Error attempts; undefined: whatever the policy retries. */
+  readonly exitCodes?: readonly number[];
+  readonly backoff?: ArgoRetryStrategy['backoff'];
 }
 
 /** A step's retry behaviour. */
@@ -30,31 +58,62 @@ export class RetryStrategy {
   }
 
   /**
-   * For preemptible steps: retry on any failure with exponential backoff.
+   * Retry infrastructure failures only (Error attempts; exit 137/143 or none, unless the pod's
+   * deadline ended it). The default of steps that are not preemptible.
+   * @param overrides fields that replace {@link STEP_RETRY_DEFAULTS}; `exitCodes` add codes to retry
+   */
+  public static infrastructure(overrides: RetryConfig = {}): RetryStrategy {
+    return RetryStrategy.build(STEP_RETRY_DEFAULTS, overrides);
+  }
+
+  /**
+   * For preemptible steps: the same failures as {@link infrastructure}, more retries and a longer
+   * backoff, so a retry does not slam into a still-full cluster.
    * @param overrides fields that replace {@link PREEMPTIBLE_RETRY_DEFAULTS}
    */
   public static preemptible(overrides: RetryConfig = {}): RetryStrategy {
-    const d = PREEMPTIBLE_RETRY_DEFAULTS;
+    return RetryStrategy.build(PREEMPTIBLE_RETRY_DEFAULTS, overrides);
+  }
+
+  /**
+   * Retry Error attempts only (a deleted or preempted pod, a lost executor), never a Failed one.
+   * Without an expression a Failed attempt keeps its own message on the retry node (with one,
+   * Argo replaces it by "retryStrategy.expression evaluated to false": processNodeRetries), which
+   * is what the gate needs: its message is the batch's verdict.
+   */
+  public static onError(overrides: RetryConfig = {}): RetryStrategy {
+    const d = STEP_RETRY_DEFAULTS;
     return new RetryStrategy({
       limit: overrides.limit ?? d.limit,
-      retryPolicy: overrides.policy ?? d.policy,
-      backoff: {
-        duration: overrides.backoff?.duration ?? d.backoff.duration,
-        factor: overrides.backoff?.factor ?? d.backoff.factor,
-        cap: overrides.backoff?.cap ?? d.backoff.cap,
-      },
+      policy: 'OnError',
+      backoff: { duration: overrides.backoff?.duration ?? d.backoff.duration, factor: overrides.backoff?.factor ?? d.backoff.factor, cap: overrides.backoff?.cap ?? d.backoff.cap },
     });
   }
 
   /**
-   * A retry strategy as configured; a limit without a policy means Argo's default (OnFailure).
+   * A retry strategy as configured. With a `policy`, Argo's policy alone decides (no expression:
+   * it may retry deterministic failures); without one, {@link infrastructure} with these values.
    */
   public static custom(config: RetryConfig): RetryStrategy {
+    if (!config.policy) return RetryStrategy.infrastructure(config);
     const backoff = config.backoff && Object.keys(config.backoff).length > 0 ? { ...config.backoff } : undefined;
-    return new RetryStrategy({ limit: config.limit ?? 1, retryPolicy: config.policy ?? 'OnFailure', backoff });
+    return new RetryStrategy({ limit: config.limit ?? 1, policy: config.policy, backoff });
   }
 
-  private constructor(private readonly strategy: ArgoRetryStrategy | undefined) {}
+  private static build(defaults: { limit: number; backoff: { duration: string; factor: number; cap: string } }, o: RetryConfig): RetryStrategy {
+    return new RetryStrategy({
+      limit: o.limit ?? defaults.limit,
+      policy: o.policy ?? 'Always',
+      exitCodes: o.policy ? undefined : [...KILLED_EXIT_CODES, ...(o.exitCodes ?? [])],
+      backoff: {
+        duration: o.backoff?.duration ?? defaults.backoff.duration,
+        factor: o.backoff?.factor ?? defaults.backoff.factor,
+        cap: o.backoff?.cap ?? defaults.backoff.cap,
+      },
+    });
+  }
+
+  private constructor(private readonly strategy: Strategy | undefined) {}
 
   /** Number of retries after the first attempt (0 when none). */
   public get limit(): number {
@@ -63,16 +122,42 @@ export class RetryStrategy {
 
   /** The policy, or undefined when the step is not retried. */
   public get policy(): RetryPolicyName | undefined {
-    return this.strategy?.retryPolicy;
+    return this.strategy?.policy;
   }
 
-  /** True when every kind of pod failure (Error and Failed, as preemption causes) is retried. */
+  /**
+   * Exit codes of a Failed attempt that are retried; undefined when the policy alone decides
+   * (then every code its policy covers is retried).
+   */
+  public get exitCodes(): readonly number[] | undefined {
+    return this.strategy?.exitCodes;
+  }
+
+  /** True when every way a preempted pod ends (Error, or Failed after SIGTERM/SIGKILL) is retried. */
   public get retriesEveryFailure(): boolean {
-    return this.limit > 0 && this.policy === 'Always';
+    if (this.limit === 0 || this.policy !== 'Always') return false;
+    return this.exitCodes === undefined || KILLED_EXIT_CODES.every((c) => this.exitCodes!.includes(c));
+  }
+
+  /** This strategy also retrying `codes` (e.g. the wrapper's "could not record" code). */
+  public alsoRetrying(codes: readonly number[]): RetryStrategy {
+    const s = this.strategy;
+    if (!s?.exitCodes) return this;
+    return new RetryStrategy({ ...s, exitCodes: [...new Set([...s.exitCodes, ...codes])].sort((a, b) => a - b) });
+  }
+
+  /** The `retryStrategy.expression`, when exit codes are listed. */
+  public get expression(): string | undefined {
+    const codes = this.strategy?.exitCodes;
+    if (!codes) return undefined;
+    const list = [NO_EXIT_CODE, ...codes].map((c) => `"${c}"`).join(', ');
+    return `lastRetry.status == "Error" || (lastRetry.status == "Failed" && !(lastRetry.message contains "deadline") && lastRetry.exitCode in [${list}])`;
   }
 
   /** The Argo `retryStrategy` object, or undefined. */
   public toArgo(): ArgoRetryStrategy | undefined {
-    return this.strategy;
+    const s = this.strategy;
+    if (!s || s.limit === 0) return undefined;
+    return { limit: s.limit, retryPolicy: s.policy, expression: this.expression, backoff: s.backoff };
   }
 }

@@ -23,7 +23,7 @@ import { RetryStrategy } from '../scheduling/retry';
 import { toEnum } from '../values/enum';
 import { digestOf } from '../values/image';
 import { markerFile, outputOf } from './resume';
-import { WRAPPER_NAME, WRAPPER_SCRIPT, WrapperEnv } from './wrapper';
+import { WRAPPER_NAME, WrapperEnv, WrapperExit, wrapperScript } from './wrapper';
 
 /** Prefix of every step WorkflowTemplate's name. */
 export const STEP_TEMPLATE_PREFIX = 'sleap-roots-';
@@ -58,13 +58,46 @@ export interface ResumeOptions {
   readonly inputMarkers?: readonly string[];
 }
 
-/** Running a step once per item of a list (Argo `withParam`). */
+/**
+ * Running a step once per chunk of scans (Argo `withSequence` over the chunks the lister wrote):
+ * one pod per chunk, the command once per scan in it (see scripts/step.sh).
+ */
 export interface FanOutOptions {
-  /** Name of the template input parameter holding the item. */
+  /** Name of the template input parameter holding the chunk number. */
   readonly parameter: string;
-  /** Volumes the step sees per item: mounted with the item as `subPath`. */
+  /** Volumes with one folder per scan: the step's arguments at or below their mounts point at `<mount>/<scan>`. */
   readonly itemVolumes: readonly string[];
+  /** Upstream fanned-out steps and the codes they must have recorded for a scan before this step runs it. @default [] */
+  readonly upstream?: readonly { readonly step: string; readonly accepted: readonly number[] }[];
+  /** Seconds one scan may run before the wrapper stops it (exit 124). @default - no limit per scan */
+  readonly scanTimeoutSeconds?: number;
 }
+
+/**
+ * Where a step records its outcomes: a folder per workflow on a shared volume, which the gate
+ * judges the batch from.
+ */
+export interface OutcomeOptions {
+  /** The volume holding the run folders. */
+  readonly volume: string;
+  /** The workflow's run folder, as a path in the container (may use `{{workflow.name}}`). */
+  readonly runDir: string;
+  /**
+   * Whether the step's command runs under the wrapper that records its outcomes; false only
+   * mounts the volume (the lister and the gate, which read and write it themselves).
+   * @default true
+   */
+  readonly record?: boolean;
+}
+
+/** An output parameter read from a file of the main container. */
+export interface OutputFile {
+  readonly name: string;
+  readonly path: string;
+}
+
+/** Where the state volume (run folders) is mounted in the pods that record or judge outcomes. */
+export const STATE_MOUNT = '/sleap-roots/state';
 
 /** Props of {@link ContainerStep}. */
 export interface ContainerStepProps {
@@ -101,9 +134,13 @@ export interface ContainerStepProps {
   readonly preemptible?: boolean;
   /** @default - the cluster's class for `preemptible`, or none when the cluster has no classes */
   readonly priorityClassName?: string;
-  /** @default - RetryStrategy.preemptible() for preemptible steps, else RetryStrategy.none() */
+  /** @default - RetryStrategy.preemptible() for preemptible steps, else RetryStrategy.infrastructure() */
   readonly retry?: RetryStrategy;
-  /** Total node timeout including time Pending (e.g. `6h`). @default - none */
+  /**
+   * Argo template `timeout` (e.g. `6h`): each attempt's pod deadline, and for a node still Pending
+   * the controller's limit (see the README's outcomes section for what ends a Pending pod).
+   * @default - none (a policy error: every step needs one)
+   */
   readonly timeout?: string;
   /** Names of steps this one runs after. @default [] */
   readonly dependencies?: readonly string[];
@@ -135,16 +172,20 @@ export interface ContainerStepProps {
   readonly semaphore?: SemaphoreRef;
   /** Skip the step when its success marker is newer than its inputs'. @default - always run */
   readonly resume?: ResumeOptions;
-  /** Run once per item. @default - once */
+  /** Run once per chunk of scans. @default - once */
   readonly fanOut?: FanOutOptions;
+  /** Record outcomes for the gate. @default - not recorded */
+  readonly outcomes?: OutcomeOptions;
+  /** Output parameters read from files (empty when the file is missing). @default [] */
+  readonly outputs?: readonly OutputFile[];
   /**
    * Template input parameters with the value the DAG task passes for each (e.g. an expression
    * on other tasks' results). @default {}
    */
   readonly inputs?: Readonly<Record<string, string>>;
   /**
-   * Exit codes meaning "partial success": the DAG continues past the step (`continueOn.failed`)
-   * and the pipeline's gate accepts them. @default []
+   * Exit codes meaning "partial success" (some scans failed, the rest is good): recorded as
+   * outcomes, the step counts as done and the pipeline's gate accepts them. @default []
    */
   readonly partialExitCodes?: readonly number[];
   /** The step's output directory (a mount path). @default - the path of its first writable mount */
@@ -160,9 +201,6 @@ export const GITOPS_KEEP_ANNOTATIONS: Readonly<Record<string, string>> = {
   'argocd.argoproj.io/sync-options': 'Prune=false',
   'kustomize.toolkit.fluxcd.io/prune': 'disabled',
 };
-
-/** Output parameter carrying the exit code of a step with partial exit codes. */
-export const EXIT_CODE_OUTPUT = 'exit-code';
 
 /**
  * One container step: synthesizes a WorkflowTemplate `sleap-roots-<name>` holding one template
@@ -190,6 +228,7 @@ export class ContainerStep extends Construct {
   public readonly semaphore?: SemaphoreRef;
   public readonly resume?: ResumeOptions;
   public readonly fanOut?: FanOutOptions;
+  public readonly outcomes?: OutcomeOptions;
   /** Input parameters and the values the DAG task passes. */
   public readonly inputs: Readonly<Record<string, string>>;
   public readonly partialExitCodes: readonly number[];
@@ -213,7 +252,9 @@ export class ContainerStep extends Construct {
     this.preemptible = props.preemptible ?? false;
     const classes = props.cluster.priorityClasses;
     this.priorityClassName = props.priorityClassName ?? (classes ? (this.preemptible ? classes.preemptible : classes.nonPreemptible) : undefined);
-    this.retry = props.retry ?? (this.preemptible ? RetryStrategy.preemptible() : RetryStrategy.none());
+    const retry = props.retry ?? (this.preemptible ? RetryStrategy.preemptible() : RetryStrategy.infrastructure());
+    // The wrapper exits 75 when it cannot record an outcome (shared storage): worth another attempt.
+    this.retry = props.resume || (props.outcomes && props.outcomes.record !== false) ? retry.alsoRetrying([WrapperExit.CANNOT_RECORD]) : retry;
     this.dependencies = [...(props.dependencies ?? [])];
     this.privileged = props.privileged ?? false;
     this.mounts = [...(props.mounts ?? [])];
@@ -225,6 +266,7 @@ export class ContainerStep extends Construct {
     this.semaphore = props.semaphore;
     this.resume = props.resume;
     this.fanOut = props.fanOut;
+    this.outcomes = props.outcomes;
     this.inputs = { ...(props.inputs ?? {}) };
     this.partialExitCodes = [...(props.partialExitCodes ?? [])];
     this.outputDir = outputOf(props).path;
@@ -240,15 +282,20 @@ export class ContainerStep extends Construct {
     });
   }
 
-  /** True when the DAG continues past a failure of this step (it has partial exit codes). */
-  public get continuesOnFailure(): boolean {
-    return this.partialExitCodes.length > 0;
+  /** True when the step's command runs under the wrapper that records its outcomes. */
+  public get recordsOutcomes(): boolean {
+    return this.outcomes !== undefined && this.outcomes.record !== false;
   }
 
-  /** Where the step writes its exit code for the gate (when it has partial exit codes). */
-  public get exitCodeFile(): string | undefined {
-    if (!this.continuesOnFailure || !this.outputDir) return undefined;
-    return `${this.outputDir}/${this.resume?.markerDir ?? DEFAULT_MARKER_DIR}/${this.name}.exit-code`;
+  /** The exit codes the gate accepts from this step: 0 and its partial codes. */
+  public get acceptedExitCodes(): readonly number[] {
+    return [0, ...this.partialExitCodes.filter((c) => c !== 0)];
+  }
+
+  /** The mounts that hold one folder per scan (fanned-out steps). */
+  public get itemMounts(): readonly MountConfig[] {
+    const item = new Set(this.fanOut?.itemVolumes ?? []);
+    return this.mounts.filter((m) => item.has(m.volume));
   }
 
   /** The `templateRef` a DAG task uses to call this step. */
@@ -278,15 +325,11 @@ export class ContainerStep extends Construct {
     const tolerations = [...gpu.tolerations, ...(p.tolerations ?? [])];
     const retry = this.retry.toArgo();
 
-    const itemVolumes = new Set(this.fanOut?.itemVolumes ?? []);
-    const item = this.fanOut ? `{{inputs.parameters.${this.fanOut.parameter}}}` : undefined;
+    // Per-scan volumes are mounted whole: one pod runs several scans, the wrapper points the
+    // arguments at each scan's folder.
     const volumeMounts = [
-      ...this.mounts.map((m) => ({
-        name: m.volume,
-        mountPath: m.path,
-        readOnly: m.readOnly,
-        subPath: item && itemVolumes.has(m.volume) ? (m.subPath ? `${m.subPath}/${item}` : item) : m.subPath,
-      })),
+      ...this.mounts.map((m) => ({ name: m.volume, mountPath: m.path, readOnly: m.readOnly, subPath: m.subPath })),
+      ...(this.outcomes ? [{ name: this.outcomes.volume, mountPath: STATE_MOUNT }] : []),
       ...(p.secretFiles ?? []).map((f) => ({ name: secretVolumeName(f.secret), mountPath: f.path, subPath: f.key, readOnly: true })),
     ];
     const secretVolumes = [...new Set((p.secretFiles ?? []).map((f) => f.secret))].sort().map((secret) => ({
@@ -301,24 +344,18 @@ export class ContainerStep extends Construct {
     const digest = digestOf(this.image);
     if (p.imageDigestEnv && digest && !has(p.imageDigestEnv)) env.push({ name: p.imageDigestEnv, value: digest });
 
-    // The work-avoidance / exit-code wrapper, when either is wanted.
-    const wrap = this.markerPath !== undefined || this.exitCodeFile !== undefined;
-    if (this.markerPath) {
-      env.push({ name: WrapperEnv.MARKER, value: this.markerPath });
-      env.push({ name: WrapperEnv.FORCE, value: `{{workflow.parameters.${this.resume!.forceParameter}}}` });
-      if (this.resume!.inputMarkers) env.push({ name: WrapperEnv.INPUT_MARKERS, value: this.resume!.inputMarkers.join(' ') });
-      else env.push({ name: WrapperEnv.ALWAYS_RUN, value: 'true' });
-    }
-    if (this.exitCodeFile) env.push({ name: WrapperEnv.EXIT_CODE_FILE, value: this.exitCodeFile });
+    // The wrapper (scripts/step.sh), when markers or outcomes are wanted.
+    const wrap = this.markerPath !== undefined || this.recordsOutcomes;
+    if (wrap) env.push(...this.wrapperEnv());
     const inputNames = [...(this.fanOut ? [this.fanOut.parameter] : []), ...Object.keys(this.inputs)];
-    const command = wrap ? ['/bin/sh', '-c', WRAPPER_SCRIPT, WRAPPER_NAME] : p.command ? [...p.command] : undefined;
+    const command = wrap ? ['/bin/sh', '-c', wrapperScript(), WRAPPER_NAME] : p.command ? [...p.command] : undefined;
     const args = wrap ? [...(p.command ?? []), ...(p.args ?? [])] : p.args ? [...p.args] : undefined;
 
     return {
       name: this.name,
       inputs: inputNames.length > 0 ? { parameters: inputNames.map((name) => ({ name })) } : undefined,
-      outputs: this.exitCodeFile
-        ? { parameters: [{ name: EXIT_CODE_OUTPUT, valueFrom: { path: this.exitCodeFile, default: 'unknown' } }] }
+      outputs: p.outputs && p.outputs.length > 0
+        ? { parameters: p.outputs.map((o) => ({ name: o.name, valueFrom: { path: o.path, default: '' } })) }
         : undefined,
       synchronization: this.semaphore
         ? { semaphores: [{ configMapKeyRef: { name: this.semaphore.configMap, key: this.semaphore.key } }] }
@@ -332,6 +369,9 @@ export class ContainerStep extends Construct {
         args,
         workingDir: p.workingDir,
         env: env.map(renderEnv),
+        // A failed container without a termination message reports its last log lines instead,
+        // which Argo shows as the step's message (operator.go inferFailedReason: t.Message).
+        terminationMessagePolicy: 'FallbackToLogsOnError',
         volumeMounts: volumeMounts.length > 0 ? volumeMounts : undefined,
         resources: nonEmpty(limits) || nonEmpty(requests) ? { limits: orUndefined(limits), requests: orUndefined(requests) } : undefined,
         securityContext: this.privileged
@@ -362,6 +402,7 @@ export class ContainerStep extends Construct {
         ? {
           limit: RetryLimit.fromNumber(retry.limit),
           retryPolicy: toEnum(RetryPolicyEnum, retry.retryPolicy),
+          expression: retry.expression,
           backoff: retry.backoff
             ? { duration: retry.backoff.duration, factor: retry.backoff.factor !== undefined ? BackoffFactor.fromNumber(retry.backoff.factor) : undefined, cap: retry.backoff.cap }
             : undefined,
@@ -369,6 +410,31 @@ export class ContainerStep extends Construct {
         : undefined,
       timeout: this.timeout,
     };
+  }
+
+  /** The wrapper's environment: markers, outcome folder, chunk and per-scan mounts (see scripts/step.sh). */
+  private wrapperEnv(): EnvVarConfig[] {
+    const env: EnvVarConfig[] = [{ name: WrapperEnv.STEP, value: this.name }];
+    if (this.markerPath) {
+      env.push({ name: WrapperEnv.MARKER, value: this.markerPath });
+      env.push({ name: WrapperEnv.FORCE, value: `{{workflow.parameters.${this.resume!.forceParameter}}}` });
+      if (this.resume!.inputMarkers) env.push({ name: WrapperEnv.INPUT_MARKERS, value: this.resume!.inputMarkers.join(' ') });
+      else env.push({ name: WrapperEnv.ALWAYS_RUN, value: 'true' });
+    }
+    if (this.recordsOutcomes) {
+      env.push({ name: WrapperEnv.RUN_DIR, value: this.outcomes!.runDir });
+      env.push({ name: WrapperEnv.ACCEPTED, value: this.acceptedExitCodes.join(' ') });
+    }
+    const f = this.fanOut;
+    if (f) {
+      const mounts = this.itemMounts;
+      env.push({ name: WrapperEnv.CHUNK, value: `{{inputs.parameters.${f.parameter}}}` });
+      env.push({ name: WrapperEnv.ITEM_MOUNTS, value: mounts.map((m) => m.path).join(' ') });
+      env.push({ name: WrapperEnv.ITEM_OUTPUTS, value: mounts.filter((m) => !m.readOnly).map((m) => m.path).join(' ') });
+      if (f.upstream && f.upstream.length > 0) env.push({ name: WrapperEnv.UPSTREAM, value: f.upstream.map((u) => `${u.step}=${u.accepted.join(',')}`).join(' ') });
+      if (f.scanTimeoutSeconds) env.push({ name: WrapperEnv.SCAN_TIMEOUT, value: String(f.scanTimeoutSeconds) });
+    }
+    return env;
   }
 }
 

@@ -26,6 +26,8 @@ export class ModelsDownloader extends ContainerStep {
         { volume: Volumes.MODELS_INPUT, path: '/workspace/input', readOnly: true },
         { volume: Volumes.MODELS_OUTPUT, path: '/workspace/output' },
       ],
+      resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '4Gi' } },
+      timeout: '1h',
     };
   }
 

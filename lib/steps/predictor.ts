@@ -30,6 +30,8 @@ export class Predictor extends ContainerStep {
         { volume: Volumes.MODELS_OUTPUT, path: '/workspace/models_input', readOnly: true },
         { volume: Volumes.PREDICTIONS_OUTPUT, path: '/workspace/output' },
       ],
+      resources: { requests: { cpu: 2, memory: '8Gi' }, limits: { memory: '24Gi' } },
+      timeout: '12h',
       dependencies: [ModelsDownloader.STEP_NAME],
       gpu: GpuRequest.whole(1),
     };

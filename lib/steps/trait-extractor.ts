@@ -27,6 +27,8 @@ export class TraitExtractor extends ContainerStep {
         { volume: Volumes.PREDICTIONS_OUTPUT, path: '/workspace/input', readOnly: true },
         { volume: Volumes.TRAITS_OUTPUT, path: '/workspace/output' },
       ],
+      resources: { requests: { cpu: 1, memory: '2Gi' }, limits: { cpu: 4, memory: '8Gi' } },
+      timeout: '6h',
       dependencies: [Predictor.STEP_NAME],
     };
   }

@@ -42,7 +42,7 @@ describe('doctor', () => {
     }
     expect(m.get('credentials accepted')).toBe('PASS authenticated as test-user (groups: system:authenticated)');
     expect(m.get('GPU capacity')).toMatch(/predictor asks for GPU fraction 0\.5: 1 GPU node\(s\) with nvidia\.com\/gpu/);
-    expect(m.get('priority classes')).toBe('PASS high (100), interactive-preemptible (101)');
+    expect(m.get('priority classes')).toBe('PASS interactive-preemptible (101), high (100)');
     expect(m.get('host paths')).toMatch(/^INFO cannot be checked through the API; these must exist on every node that may run a step: \/hpi\/hpi_dev\/sleap-roots\/models_input \(Directory\)/);
     expect(r.stdout).toMatch(/^ok: checks: \d+ pass, 0 warn, 0 fail, 1 info$/m);
   });
@@ -73,7 +73,7 @@ describe('doctor', () => {
     const r = await cli(['doctor', '--env', ENV], { cluster: c });
     expect(r.code).toBe(1);
     const m = checks(r.stdout);
-    expect(m.get('priority classes')).toMatch(/^FAIL missing: high \(used by .*\), interactive-preemptible \(used by .*predictor.*\) → fix: use classes that exist/);
+    expect(m.get('priority classes')).toMatch(/^FAIL missing: interactive-preemptible \(used by gate, list-image-sets, predictor, trait-extractor\), high \(used by models-downloader\) → fix: use classes that exist/);
     expect(m.get('GPU capacity')).toMatch(/^FAIL predictor asks for a GPU fraction \(0\.5\); no schedulable node has nvidia\.com\/gpu/);
     expect(m.get('may create workflows.argoproj.io')).toMatch(/^FAIL not allowed in "runai-talmo-lab" \(needed by submit\).*→ fix: ask the cluster admin for a Role in "runai-talmo-lab" with verbs \[create\] on workflows\.argoproj\.io/);
     expect(m.get('may watch workflows.argoproj.io')).toMatch(/^PASS/);
