@@ -15,6 +15,8 @@ export const VERSION_LABEL = 'app.kubernetes.io/version';
 export const PIPELINE_TEMPLATE_NAME = 'sleap-roots-pipeline';
 /** Subfolder of dist/<env>/ holding manifests for `kubectl create` (not `apply`). */
 export const RUN_FOLDER = 'run';
+/** Output parameter of the gate (the workflow's exit handler) holding its summary of the batch. */
+export const OUTCOME_OUTPUT = 'outcome';
 /** Workflow parameter that makes every step run again despite success markers (resume). */
 export const FORCE_RERUN_PARAMETER = 'force-rerun';
 

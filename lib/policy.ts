@@ -42,6 +42,9 @@ export interface PipelineView {
   readonly outcomes?: { readonly volume: string };
 }
 
+/** Fanned-out steps the gate can judge (scripts/gate.sh reads each on a descriptor 5..9). */
+export const MAX_FANNED_STEPS = 5;
+
 /** `path: message`, for construct validation output. */
 export function formatPolicyProblem(p: PolicyProblem): string {
   return `${p.path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('')}: ${p.message}`;
@@ -67,6 +70,9 @@ function checkFanOut(p: PipelineView): PolicyProblem[] {
   const f = p.fanOutConfig;
   if (!f) return out;
   const names = new Set(p.steps.map((s) => s.name));
+  if (f.steps.length > MAX_FANNED_STEPS) {
+    out.push({ path: ['fanOut', 'steps'], message: `the gate reads at most ${MAX_FANNED_STEPS} fanned-out steps' outcomes side by side (one shell file descriptor each); given ${f.steps.length}` });
+  }
   f.steps.forEach((name, i) => {
     if (!names.has(name)) out.push({ path: ['fanOut', 'steps', i], message: `there is no enabled step "${name}"; expected one of: ${[...names].join(', ')}` });
   });

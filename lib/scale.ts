@@ -344,7 +344,8 @@ export function footprint(view: DesignView, scans: number): Footprint {
   for (const s of view.steps) {
     for (const t of s.spec?.templates ?? []) {
       const args = (t.container?.args ?? []).map((a) => fill(a));
-      const largest = Math.max(0, ...args.map((a) => Buffer.byteLength(a)));
+      // Each word of the command line the emissary runs (command, then args).
+      const largest = Math.max(0, ...[...(t.container?.command ?? []), ...args].map((a) => Buffer.byteLength(a)));
       const json = bytes(args);
       if (largest > argument.bytes) argument = { what: `${t.name} argument`, bytes: largest, limit: ARGO_LIMITS.argumentBytes };
       if (json > argument.bytes) argument = { what: `${t.name} arguments (JSON)`, bytes: json, limit: ARGO_LIMITS.argumentBytes };

@@ -130,14 +130,14 @@ export class WorkflowDisplay {
     if (this.o.mode === 'json') {
       this.close('');
       this.emitJson(view);
-      this.o.io.stdout.write(JSON.stringify({ type: 'result', name: view.name, phase: view.phase, durationMs: view.durationMs, failing: view.failing }) + '\n');
+      this.o.io.stdout.write(JSON.stringify({ type: 'result', name: view.name, phase: view.phase, durationMs: view.durationMs, failing: view.failing, outcome: view.outcome }) + '\n');
       return view.phase === 'Succeeded' ? 0 : 1;
     }
     if (this.o.mode === 'plain') this.emitChanges(view);
     const s = this.o.style;
     let text = this.o.mode === 'tty' ? this.frameLines(view).join('\n') + '\n' : '';
     if (view.phase === 'Succeeded') {
-      text += `${s.green('✔')} ${view.name} Succeeded in ${formatDuration(view.durationMs)}\n`;
+      text += `${s.green('✔')} ${view.name} Succeeded in ${formatDuration(view.durationMs)}${view.outcome ? `: ${view.outcome}` : ''}\n`;
     } else {
       const failing = view.failing ?? [];
       text += `${s.red('✘')} ${view.name} ${view.phase} after ${formatDuration(view.durationMs)}`;
@@ -145,6 +145,7 @@ export class WorkflowDisplay {
       if (failing.length === 1) text += `: ${one(failing[0])}\n`;
       else if (failing.length > 1) text += `:\n${failing.map((f) => `  ${one(f)}\n`).join('')}`;
       else text += `${view.message ? `: ${view.message}` : ''}\n`;
+      if (view.outcome && !(view.message ?? '').includes(view.outcome)) text += `  outcome: ${view.outcome}\n`;
       text += `  logs:  ${hints.logs}\n  rerun: ${hints.retry}\n`;
     }
     this.close(text);
@@ -240,6 +241,7 @@ export function statusLines(view: WorkflowView, style: Style, now: number): stri
   field('Phase:', paintPhase(style, view.phase));
   field('Progress:', view.progress);
   field('Message:', view.message);
+  field('Outcome:', view.outcome);
   field('Submitted by:', view.submittedBy);
   field('Resubmits:', view.resubmittedFrom);
   field('Created:', view.createdAt);

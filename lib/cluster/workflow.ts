@@ -7,6 +7,7 @@
  * whose children are the attempts, Pod nodes `<wf>.<task>(0)`, `<wf>.<task>(1)`, ...
  */
 import { ARGO_NODE_ID_ANNOTATION, ARGO_NODE_NAME_ANNOTATION, ENVIRONMENT_LABEL, RESUBMITTED_FROM, SUBMITTED_BY } from './labels';
+import { OUTCOME_OUTPUT } from '../names';
 import type { KubeObject } from './resources';
 
 /** Phases of an Argo node or workflow; `Waiting` is ours: a task with no node yet. */
@@ -26,7 +27,7 @@ export interface ArgoNode {
   readonly children?: readonly string[];
   readonly templateName?: string;
   readonly templateRef?: { readonly name?: string; readonly template?: string };
-  readonly outputs?: { readonly exitCode?: string };
+  readonly outputs?: { readonly exitCode?: string; readonly parameters?: readonly { readonly name: string; readonly value?: string }[] };
 }
 
 /** A parameter name and value. */
@@ -120,6 +121,11 @@ export interface WorkflowView {
    * earliest first, each with its message.
    */
   readonly failing?: readonly { readonly step: string; readonly message?: string }[];
+  /**
+   * The batch's outcome as the gate (the exit handler, node `<wf>.onExit`) summed it up, e.g.
+   * "1000 scans: 990 succeeded, 7 partial, 3 failed: ...".
+   */
+  readonly outcome?: string;
   /** The workflow's resourceVersion this view was made from. */
   readonly resourceVersion?: string;
 }
@@ -274,8 +280,19 @@ export function viewWorkflow(wf: Workflow, now: number, template?: KubeObject): 
     parameters: wf.spec?.arguments?.parameters ?? [],
     steps: ordered,
     failing: wfFailed ? (failed.length > 0 ? failed : [{ step: name, message: wf.status?.message }]) : undefined,
+    outcome: outcomeOf(nodes, name),
     resourceVersion: wf.metadata.resourceVersion,
   };
+}
+
+/** The gate's summary: the exit handler node's `outcome` output (its Retry node carries the last attempt's outputs). */
+function outcomeOf(nodes: readonly ArgoNode[], wfName: string): string | undefined {
+  const exit = nodes.filter((n) => n.name === `${wfName}.onExit` || n.name.startsWith(`${wfName}.onExit(`));
+  for (const n of exit) {
+    const v = n.outputs?.parameters?.find((p) => p.name === OUTCOME_OUTPUT)?.value?.trim();
+    if (v) return v;
+  }
+  return undefined;
 }
 
 function attemptOf(n: ArgoNode, index: number | undefined): AttemptView {

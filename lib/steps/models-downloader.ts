@@ -11,7 +11,8 @@ export interface ModelsDownloaderProps extends Omit<ContainerStepProps, 'image'>
 /**
  * Fetches the SLEAP models into the models-output directory.
  * Defaults: args `python /workspace/src/main.py /workspace/input /workspace/output`,
- * models-input (read-only) at /workspace/input, models-output at /workspace/output, no dependencies.
+ * models-input (read-only) at /workspace/input, models-output at /workspace/output, no dependencies,
+ * requests cpu 500m / memory 1Gi (limit 4Gi), timeout 1h.
  */
 export class ModelsDownloader extends ContainerStep {
   public static readonly STEP_NAME = 'models-downloader';

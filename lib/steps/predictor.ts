@@ -14,7 +14,8 @@ export interface PredictorProps extends Omit<ContainerStepProps, 'image'> {
  * Runs SLEAP inference on the GPU: images + models in, predictions out.
  * Defaults: GPU `GpuRequest.whole(1)`, depends on models-downloader, args
  * `python /workspace/src/main.py /workspace/images_input /workspace/models_input /workspace/output`,
- * images-input and models-output read-only, predictions-output at /workspace/output.
+ * images-input and models-output read-only, predictions-output at /workspace/output, requests
+ * cpu 2 / memory 8Gi (limit 24Gi), timeout 12h.
  */
 export class Predictor extends ContainerStep {
   public static readonly STEP_NAME = 'predictor';

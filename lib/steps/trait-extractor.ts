@@ -12,7 +12,8 @@ export interface TraitExtractorProps extends Omit<ContainerStepProps, 'image'> {
 /**
  * Computes root traits from the predictions with sleap-roots.
  * Defaults: depends on predictor, args `python /workspace/src/main.py /workspace/input /workspace/output`,
- * predictions-output (read-only) at /workspace/input, traits-output at /workspace/output.
+ * predictions-output (read-only) at /workspace/input, traits-output at /workspace/output, requests
+ * cpu 1 / memory 2Gi (limits cpu 4 / memory 8Gi), timeout 6h.
  */
 export class TraitExtractor extends ContainerStep {
   public static readonly STEP_NAME = 'trait-extractor';

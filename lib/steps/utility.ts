@@ -6,6 +6,7 @@
  */
 import type { Construct } from 'constructs';
 import type { ResourcesConfig } from '../config/schema';
+import { OUTCOME_OUTPUT } from '../names';
 import { RetryStrategy } from '../scheduling/retry';
 import { ContainerStep, withDefaults, type ContainerStepProps, type OutcomeOptions } from './container-step';
 import { shellScript } from './scripts';
@@ -119,7 +120,7 @@ export interface BatchGateProps extends Omit<ContainerStepProps, 'image' | 'outc
 export class BatchGate extends ContainerStep {
   public static readonly STEP_NAME = 'gate';
   /** Output parameter holding the summary line. */
-  public static readonly OUTCOME_OUTPUT = 'outcome';
+  public static readonly OUTCOME_OUTPUT = OUTCOME_OUTPUT;
 
   public readonly scanSteps: readonly string[];
   public readonly wholeSteps: readonly string[];

@@ -128,6 +128,22 @@ describe('workflow view', () => {
     expect(v.failing).toEqual([{ step: 'predictor(1:set-b)', message: 'OOMKilled (exit code 137)' }]);
   });
 
+  it('reads the batch outcome from the exit handler\'s outcome output', () => {
+    const done: Workflow = {
+      ...wf,
+      status: {
+        phase: 'Succeeded',
+        nodes: {
+          wf: { id: 'wf', name: 'wf', type: 'DAG', phase: 'Succeeded' },
+          'wf-9': { id: 'wf-9', name: 'wf.onExit', displayName: 'wf.onExit', type: 'Retry', phase: 'Succeeded', children: ['wf-10'], outputs: { parameters: [{ name: 'outcome', value: '3 scans: 2 succeeded, 1 partial, 0 failed\n' }] } },
+          'wf-10': { id: 'wf-10', name: 'wf.onExit(0)', displayName: 'wf.onExit(0)', type: 'Pod', phase: 'Succeeded' },
+        },
+      },
+    };
+    expect(viewWorkflow(done, Date.parse('2025-01-01T00:10:00Z')).outcome).toBe('3 scans: 2 succeeded, 1 partial, 0 failed');
+    expect(viewWorkflow(wf, Date.parse('2025-01-01T00:10:00Z')).outcome).toBeUndefined();
+  });
+
   it('maps a pod to its step and attempt from Argo annotations, or from the node id in its name', () => {
     const annotated = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x', annotations: { 'workflows.argoproj.io/node-name': 'wf.predictor(1:set-b)(1)' } } };
     expect(stepOfPod(annotated, wf)).toEqual({ step: 'predictor(1:set-b)', attempt: 1, label: 'predictor(1:set-b)(1)' });

@@ -19,8 +19,6 @@ status=${SLEAP_ROOTS_WORKFLOW_STATUS:-Succeeded}
 message_file=${SLEAP_ROOTS_MESSAGE_FILE:-/dev/termination-log}
 named=${SLEAP_ROOTS_LIST_LIMIT:-10}
 tab=$(printf '\t')
-nl='
-'
 ok=1
 succeeded=0
 partial=0
@@ -55,19 +53,18 @@ if [ -n "${SLEAP_ROOTS_SCAN_STEPS:-}" ]; then
     printf 'scan\tresult\tdetail\n' >&3
     i=0
     while [ "$i" -lt "$chunks" ]; do
-      # One lookup table per step for this chunk: "<NL>scan<TAB>code<NL>...".
+      # Each step's outcome file of this chunk, read alongside the chunk's scan list: the
+      # wrapper records scans in the list's order (an attempt after a stopped one appends the
+      # rest in order), so one look-ahead line per step finds each scan's code or its absence.
       j=0
       for entry in $SLEAP_ROOTS_SCAN_STEPS; do
-        name=${entry%%=*}
         j=$((j + 1))
-        table=$nl
-        file="$run_dir/outcomes/$name/$i"
-        if [ -f "$file" ]; then
-          while IFS="$tab" read -r c s; do table="$table$s$tab$c$nl"; done < "$file"
-        fi
-        eval "table_$j=\$table"
+        file="$run_dir/outcomes/${entry%%=*}/$i"
+        [ -f "$file" ] || file=/dev/null
+        eval "exec $((j + 4))< \"\$file\""
+        eval "ahead_$j= code_$j= eof_$j="
       done
-      while IFS= read -r scan; do
+      while IFS= read -r scan <&4; do
         [ -n "$scan" ] || continue
         result=succeeded
         detail=
@@ -76,11 +73,23 @@ if [ -n "${SLEAP_ROOTS_SCAN_STEPS:-}" ]; then
           name=${entry%%=*}
           codes=${entry#*=}
           j=$((j + 1))
-          eval "table=\$table_$j"
-          case "$table" in
-            *"$nl$scan$tab"*) rest=${table#*"$nl$scan$tab"}; code=${rest%%"$nl"*} ;;
-            *) code= ;;
-          esac
+          eval "ahead=\$ahead_$j eof=\$eof_$j"
+          if [ -z "$ahead" ] && [ -z "$eof" ]; then
+            # (read inside eval sets c and s, which shellcheck cannot see)
+            # shellcheck disable=SC2034
+            c=
+            s=
+            if eval "IFS=\"\$tab\" read -r c s <&$((j + 4))"; then
+              eval "ahead_$j=\$s code_$j=\$c"
+              ahead=$s
+            else
+              eval "eof_$j=1"
+            fi
+          fi
+          code=
+          if [ -n "$ahead" ] && [ "$ahead" = "$scan" ]; then
+            eval "code=\$code_$j ahead_$j="
+          fi
           if [ -z "$code" ]; then result=failed; detail="$name: no outcome recorded"; break; fi
           [ "$code" = 0 ] && continue
           if accepted "$code" "$codes"; then
@@ -99,7 +108,7 @@ if [ -n "${SLEAP_ROOTS_SCAN_STEPS:-}" ]; then
           failed) note_failure "$scan" "$detail" ;;
         esac
         printf '%s\t%s\t%s\n' "$scan" "$result" "$detail" >&3
-      done < "$run_dir/chunks/$i"
+      done 4< "$run_dir/chunks/$i"
       i=$((i + 1))
     done
     exec 3>&-

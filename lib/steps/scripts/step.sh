@@ -104,10 +104,14 @@ run_command() {
   if [ -n "$chunk" ] && [ "$limit" -gt 0 ]; then
     flag="$run_dir/outcomes/$step/.timed-out.$$"
     rm -f "$flag"
+    # The watchdog holds none of the pod's output: a sleep it leaves behind must not keep the
+    # log pipe open (the emissary waits for it) after the wrapper has finished.
     (
+      exec < /dev/null > /dev/null 2>&1
+      s=
+      trap '[ -n "$s" ] && kill "$s" 2>/dev/null; exit 0' TERM
       sleep "$limit" &
       s=$!
-      trap 'kill "$s" 2>/dev/null; exit 0' TERM
       wait "$s" || exit 0
       : > "$flag"
       signal_child TERM
