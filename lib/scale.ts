@@ -171,30 +171,8 @@ function fnv32a(s: string): number {
 const WORKFLOW_NAME = 'sleap-roots-pipeline-x7k2p';
 const nodeId = (name: string) => `${WORKFLOW_NAME}-${fnv32a(name)}`;
 
-/** A finished pod node as Argo records it (the fields it fills; timestamps and durations typical). */
-function podNode(name: string, display: string, ref: Task['templateRef'], boundary: string, inputs: { name: string; value: string }[], children: string[]): NodeJson {
-  return {
-    id: nodeId(name),
-    name,
-    displayName: display,
-    type: 'Pod',
-    templateRef: ref,
-    templateScope: `namespaced/${WORKFLOW_NAME}`,
-    phase: 'Succeeded',
-    boundaryID: boundary,
-    startedAt: '2026-12-01T09:26:39Z',
-    finishedAt: '2026-12-01T12:41:07Z',
-    progress: '1/1',
-    resourcesDuration: { cpu: 23_412, memory: 93_648, 'nvidia.com/gpu': 11_706 },
-    inputs: inputs.length > 0 ? { parameters: inputs } : undefined,
-    outputs: { exitCode: '0' },
-    hostNodeName: 'gpu-node-07.cluster.internal',
-    nodeFlag: { retried: true },
-    children: children.length > 0 ? children : undefined,
-  };
-}
-
-function groupNode(name: string, display: string, type: string, ref: Task['templateRef'], boundary: string, children: string[]): NodeJson {
+/** The fields Argo fills for every finished node (timestamps and durations typical). */
+function node(name: string, display: string, type: string, ref: Task['templateRef'], boundary: string, children: string[]): NodeJson {
   return {
     id: nodeId(name),
     name,
@@ -208,7 +186,19 @@ function groupNode(name: string, display: string, type: string, ref: Task['templ
     finishedAt: '2026-12-01T12:41:07Z',
     progress: '1/1',
     resourcesDuration: { cpu: 23_412, memory: 93_648 },
-    children,
+    children: children.length > 0 ? children : undefined,
+  };
+}
+
+/** A finished pod node: a node with its inputs, exit code, host and flags. */
+function podNode(name: string, display: string, ref: Task['templateRef'], boundary: string, inputs: { name: string; value: string }[]): NodeJson {
+  return {
+    ...node(name, display, 'Pod', ref, boundary, []),
+    resourcesDuration: { cpu: 23_412, memory: 93_648, 'nvidia.com/gpu': 11_706 },
+    inputs: inputs.length > 0 ? { parameters: inputs } : undefined,
+    outputs: { exitCode: '0' },
+    hostNodeName: 'gpu-node-07.cluster.internal',
+    nodeFlag: { retried: true },
   };
 }
 
@@ -239,8 +229,8 @@ function nodeCounts(view: DesignView, tasks: readonly Task[], items: number): { 
   return { pods, nodes };
 }
 
-/** The status nodes of one run (no retries), and the pod count. */
-function statusNodes(view: DesignView, tasks: readonly Task[], items: number): { nodes: Record<string, NodeJson>; pods: number } {
+/** The status nodes of one run (no retries). */
+function statusNodes(view: DesignView, tasks: readonly Task[], items: number): Record<string, NodeJson> {
   const nodes: Record<string, NodeJson> = {};
   const root = WORKFLOW_NAME;
   const rootId = nodeId(root);
@@ -248,15 +238,13 @@ function statusNodes(view: DesignView, tasks: readonly Task[], items: number): {
     nodes[n.id] = n;
     return n.id;
   };
-  let pods = 0;
   const taskHeads: string[] = [];
   /** One call of a template: a Pod node, or a Retry node with attempt (0). */
   const call = (name: string, display: string, ref: Task['templateRef'], inputs: { name: string; value: string }[]) => {
-    pods++;
     const retried = templateOf(view, ref)?.retryStrategy !== undefined;
-    if (!retried) return add(podNode(name, display, ref, rootId, inputs, []));
-    const pod = add(podNode(`${name}(0)`, `${display}(0)`, ref, rootId, inputs, []));
-    return add(groupNode(name, display, 'Retry', ref, rootId, [pod]));
+    if (!retried) return add(podNode(name, display, ref, rootId, inputs));
+    const pod = add(podNode(`${name}(0)`, `${display}(0)`, ref, rootId, inputs));
+    return add(node(name, display, 'Retry', ref, rootId, [pod]));
   };
   for (const t of tasks) {
     const name = `${root}.${t.name}`;
@@ -269,12 +257,12 @@ function statusNodes(view: DesignView, tasks: readonly Task[], items: number): {
       const item = String(i);
       children.push(call(`${name}(${i}:${item})`, `${t.name}(${i}:${item})`, t.templateRef, (t.arguments?.parameters ?? []).map((p) => ({ name: p.name, value: item }))));
     }
-    taskHeads.push(add(groupNode(name, t.name, 'TaskGroup', t.templateRef, rootId, children)));
+    taskHeads.push(add(node(name, t.name, 'TaskGroup', t.templateRef, rootId, children)));
   }
-  add(groupNode(root, root, 'DAG', undefined, '', taskHeads));
+  add(node(root, root, 'DAG', undefined, '', taskHeads));
   const exit = view.pipeline.spec?.hooks?.exit?.templateRef;
   if (exit) call(`${root}.onExit`, `${root}.onExit`, exit, []);
-  return { nodes, pods };
+  return nodes;
 }
 
 /**
@@ -353,7 +341,7 @@ export function footprint(view: DesignView, scans: number): Footprint {
   }
 
   const modelled = Math.min(items, MODELLED_ITEMS);
-  const { nodes } = statusNodes(view, tasks, modelled);
+  const nodes = statusNodes(view, tasks, modelled);
   const fanned = tasks.filter(isFannedOut).length;
   const scale = modelled === items ? 1 : (Object.keys(nodes).length + (items - modelled) * fanned * nodesPerItem(view, tasks)) / Object.keys(nodes).length;
   const counts = nodeCounts(view, tasks, items);

@@ -72,7 +72,6 @@ export class ImageSetLister extends ContainerStep {
 
   public readonly scansPerPod: number;
   public readonly maxScans: number;
-  public readonly source: ImageSetListerProps['source'];
 
   public constructor(scope: Construct, props: ImageSetListerProps) {
     const { source, scansPerPod, maxScans, ...rest } = props;
@@ -96,7 +95,6 @@ export class ImageSetLister extends ContainerStep {
     }, { ...rest, outcomes: { ...props.outcomes, record: false } } as ContainerStepProps));
     this.scansPerPod = scansPerPod;
     this.maxScans = maxScans;
-    this.source = source;
   }
 }
 

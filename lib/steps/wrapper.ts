@@ -20,17 +20,14 @@ export const WrapperEnv = {
   SCAN_TIMEOUT: 'SLEAP_ROOTS_SCAN_TIMEOUT',
 } as const;
 
-/** Set by the wrapper for each scan of a chunk: the scan's name. */
-export const SCAN_ENV = 'SLEAP_ROOTS_SCAN';
-
 /** `$0` of the wrapper (shows in process listings and shell messages). */
 export const WRAPPER_NAME = 'sleap-roots-step';
 
 /**
- * Exit codes of the wrapper itself (beyond the command's own): it is being stopped (SIGTERM:
- * preemption, eviction), or it could not record an outcome (shared storage).
+ * Exit code of the wrapper itself when it could not record an outcome (shared storage): worth a
+ * retry. (Its other codes, 143 when stopped and 124 for a scan timeout, are in step.sh's header.)
  */
-export const WrapperExit = { STOPPED: 143, CANNOT_RECORD: 75, SCAN_TIMEOUT: 124 } as const;
+export const WrapperExit = { CANNOT_RECORD: 75 } as const;
 
 /** The wrapper script as shipped. */
 export function wrapperScript(): string {
