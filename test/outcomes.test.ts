@@ -261,7 +261,7 @@ describe.each(SHELLS.map((s) => [s.join(' '), s] as const))('the lister on a par
 });
 
 describe('the scripts as files', () => {
-  it.each(['step', 'list-scans', 'gate'] as ShellScriptName[])('%s.sh passes shellcheck as POSIX sh', (name) => {
+  it.each(['common', 'step', 'list-scans', 'gate'] as ShellScriptName[])('%s.sh passes shellcheck as POSIX sh', (name) => {
     const r = spawnSync('shellcheck', ['-s', 'sh', shellScriptPath(name)], { encoding: 'utf8' });
     expect(r.error, 'shellcheck is installed by .ci/run (apt-get install shellcheck)').toBeUndefined();
     expect(r.stdout + r.stderr).toBe('');

@@ -194,7 +194,7 @@ export interface ContainerStepProps {
   readonly imageDigestEnv?: string;
 }
 
-/** Folder (under the output directory) for markers and exit codes when resume is not configured. */
+/** Folder (under a step's output directory) of its success markers, unless `resume.markerDir` says otherwise. */
 export const DEFAULT_MARKER_DIR = '.sleap-roots';
 /** Annotations telling Argo CD and Flux not to prune an object that left the repository. */
 export const GITOPS_KEEP_ANNOTATIONS: Readonly<Record<string, string>> = {

@@ -8,8 +8,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** The scripts: the step wrapper, the scan lister and the batch gate. */
-export type ShellScriptName = 'step' | 'list-scans' | 'gate';
+/** The scripts: the step wrapper, the scan lister, the batch gate, and their shared helpers. */
+export type ShellScriptName = 'step' | 'list-scans' | 'gate' | 'common';
+
+/** Helpers shipped ahead of a script (a pod runs one script and cannot source another file). */
+const PRELUDE: Readonly<Record<ShellScriptName, readonly ShellScriptName[]>> = { step: ['common'], gate: ['common'], 'list-scans': [], common: [] };
 
 const cache = new Map<ShellScriptName, string>();
 
@@ -21,11 +24,11 @@ export function shellScriptPath(name: ShellScriptName): string {
   return path.join(dir, `${name}.sh`);
 }
 
-/** A script as shipped: its text without full-line comments and blank lines. */
+/** A script as shipped: its helpers, then its own text, without full-line comments and blank lines. */
 export function shellScript(name: ShellScriptName): string {
   let text = cache.get(name);
   if (text === undefined) {
-    text = stripComments(fs.readFileSync(shellScriptPath(name), 'utf8'));
+    text = [...PRELUDE[name], name].map((n) => stripComments(fs.readFileSync(shellScriptPath(n), 'utf8'))).join('\n');
     cache.set(name, text);
   }
   return text;

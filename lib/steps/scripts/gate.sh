@@ -27,15 +27,6 @@ failures=
 more=0
 parts=
 
-accepted() {
-  saved_ifs=$IFS
-  IFS=', '
-  for a in $2; do
-    if [ "$1" = "$a" ]; then IFS=$saved_ifs; return 0; fi
-  done
-  IFS=$saved_ifs
-  return 1
-}
 
 note_failure() { # note_failure SCAN DETAIL
   failed=$((failed + 1))

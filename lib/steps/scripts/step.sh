@@ -150,16 +150,6 @@ record() {
   fi
 }
 
-# accepted CODE LIST: 0 when CODE is in the comma- or space-separated LIST.
-accepted() {
-  saved_ifs=$IFS
-  IFS=', '
-  for a in $2; do
-    if [ "$1" = "$a" ]; then IFS=$saved_ifs; return 0; fi
-  done
-  IFS=$saved_ifs
-  return 1
-}
 
 # upstream_ok: 0 when every upstream step recorded an accepted code for $scan.
 upstream_ok() {
