@@ -41,14 +41,21 @@ function logOptions(cmd: Command): Command {
     .option('--timestamps', 'prefix log lines with their timestamps');
 }
 
-/**
- * Runs the CLI with `argv` (without node and the script) and returns the exit code.
- * Never throws and never exits the process.
- */
-export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+/** Wraps a command's implementation as a commander action that gets a new Session. */
+type Run = <A extends unknown[]>(fn: (s: Session, ...args: A) => Promise<number>) => (...args: unknown[]) => Promise<void>;
+
+/** The actions' shared state: the exit code of the last one, and the sessions to close. */
+interface Runner {
+  readonly run: Run;
+  readonly sessions: readonly Session[];
+  exitCode(): number;
+}
+
+/** Makes `run`: an error is printed (its stack too under --verbose) and gives 1; Ctrl-C gives EXIT_DETACHED. */
+function createRunner(io: CliIO): Runner {
   let exitCode = 0;
   const sessions: Session[] = [];
-  const run =
+  const run: Run =
     <A extends unknown[]>(fn: (s: Session, ...args: A) => Promise<number>) =>
     async (...args: unknown[]): Promise<void> => {
       const cmd = args[args.length - 1] as Command;
@@ -72,14 +79,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
         exitCode = 1;
       }
     };
+  return { run, sessions, exitCode: () => exitCode };
+}
 
-  const program = new Command('sleap-roots')
-    .description('Deploy, run, watch and troubleshoot the SLEAP-roots pipeline on a Kubernetes cluster with Argo Workflows.')
-    .version(io.version, '--version')
-    .showHelpAfterError('(add --help for usage)')
-    .exitOverride()
-    .configureOutput({ writeOut: (t) => io.stdout.write(t), writeErr: (t) => io.stderr.write(t) });
-
+function addDeployCommand(program: Command, run: Run): void {
   withCommon(
     program
       .command('deploy')
@@ -89,7 +92,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       .option('--force-conflicts', 'take over fields another field manager owns')
       .option('--prune', 'delete objects of this environment (by label) that dist/<env>/ no longer has'),
   ).action(run((s, o: { env: string; dryRun?: boolean; forceConflicts?: boolean; prune?: boolean }) => deployCommand(s, o)));
+}
 
+function addSubmitCommand(program: Command, run: Run): void {
   logOptions(
     withCommon(
       program
@@ -104,7 +109,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       ['text', 'json', 'name'],
     ),
   ).action(run((s, o: { env: string; param?: string[]; watch?: boolean; logs?: boolean; dryRun?: boolean; forceRerun?: boolean; logFile?: string | false; timestamps?: boolean }) => submitCommand(s, logFileOptions(o))));
+}
 
+function addWatchCommand(program: Command, run: Run): void {
   logOptions(
     withCommon(
       program
@@ -115,7 +122,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
         .option('-l, --logs', 'also follow the logs of every step'),
     ),
   ).action(run((s, name: string, o: { env?: string; logs?: boolean; logFile?: string | false; timestamps?: boolean }) => watchCommand(s, name, logFileOptions(o))));
+}
 
+function addLogsCommand(program: Command, run: Run): void {
   logOptions(
     withCommon(
       program
@@ -126,7 +135,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
         .option('-f, --follow', 'keep following until the workflow finishes'),
     ),
   ).action(run((s, name: string, o: { env?: string; follow?: boolean; logFile?: string | false; timestamps?: boolean }) => logsCommand(s, name, logFileOptions(o))));
+}
 
+function addStatusCommand(program: Command, run: Run): void {
   withCommon(
     program
       .command('status')
@@ -135,7 +146,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       .argument('[workflow]', 'workflow name')
       .option('-e, --env <name>', 'environment (for its namespace and to pick the most recent)'),
   ).action(run((s, name: string | undefined, o: { env?: string }) => statusCommand(s, name, o)));
+}
 
+function addListCommand(program: Command, run: Run): void {
   withCommon(
     program
       .command('list')
@@ -144,7 +157,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       .option('-e, --env <name>', 'only this environment')
       .option('--limit <n>', 'at most this many, newest first', '20'),
   ).action(run((s, o: { env?: string; limit?: string }) => listCommand(s, o)));
+}
 
+function addResubmitCommand(program: Command, run: Run): void {
   logOptions(
     withCommon(
       program
@@ -159,7 +174,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       ['text', 'json', 'name'],
     ),
   ).action(run((s, name: string, o: { env?: string; param?: string[]; forceRerun?: boolean; watch?: boolean; logs?: boolean; logFile?: string | false; timestamps?: boolean }) => resubmitCommand(s, name, logFileOptions(o))));
+}
 
+function addRetryCommand(program: Command, run: Run): void {
   withCommon(
     program
       .command('retry')
@@ -167,7 +184,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       .argument('<workflow>', 'workflow name')
       .option('-e, --env <name>', 'environment (for its namespace)'),
   ).action(run((s, name: string, o: { env?: string }) => retryCommand(s, name, o)));
+}
 
+function addDoctorCommand(program: Command, run: Run): void {
   withCommon(
     program
       .command('doctor')
@@ -175,7 +194,40 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       .requiredOption('-e, --env <name>', 'environment (dist/<env>/)')
       .option('--gpu-resource <name>', 'extended resource of a whole GPU for Run:AI fraction/memory requests', 'nvidia.com/gpu'),
   ).action(run((s, o: { env: string; gpuResource?: string }) => doctorCommand(s, o)));
+}
 
+/** The commands, in the order the help lists them. */
+const COMMANDS: readonly ((program: Command, run: Run) => void)[] = [
+  addDeployCommand,
+  addSubmitCommand,
+  addWatchCommand,
+  addLogsCommand,
+  addStatusCommand,
+  addListCommand,
+  addResubmitCommand,
+  addRetryCommand,
+  addDoctorCommand,
+];
+
+/** The program with all commands; commander's output goes to `io`, and it throws instead of exiting. */
+function createProgram(io: CliIO, run: Run): Command {
+  const program = new Command('sleap-roots')
+    .description('Deploy, run, watch and troubleshoot the SLEAP-roots pipeline on a Kubernetes cluster with Argo Workflows.')
+    .version(io.version, '--version')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (t) => io.stdout.write(t), writeErr: (t) => io.stderr.write(t) });
+  for (const add of COMMANDS) add(program, run);
+  return program;
+}
+
+/**
+ * Runs the CLI with `argv` (without node and the script) and returns the exit code.
+ * Never throws and never exits the process.
+ */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  const runner = createRunner(io);
+  const program = createProgram(io, runner.run);
   try {
     if (argv.length === 0) {
       program.outputHelp();
@@ -190,9 +242,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     io.stderr.write(`${formatError(e)}\n`);
     return 1;
   } finally {
-    for (const s of sessions) await s.close();
+    for (const s of runner.sessions) await s.close();
   }
-  return exitCode;
+  return runner.exitCode();
 }
 
 /** commander gives `logFile: false` for --no-log-file. */
