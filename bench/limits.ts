@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { loadEnvironment, parseEnvironment } from '../lib/config/load';
-import { ARGO_LIMITS, footprint, type DesignView, type WorkflowTemplateJson } from '../lib/scale';
+import { ARGO_LIMITS, footprint, type DesignView, type WorkflowTemplateJson } from '../lib/build/scale';
 import { shellScript } from '../lib/steps/scripts';
 import { buildEnvironment } from '../lib/synth';
 
@@ -20,7 +20,7 @@ const ENV_FILE = path.join(__dirname, '..', 'environments', 'runai.yaml');
 
 function viewOf(text: string): DesignView {
   const { pipeline } = buildEnvironment(parseEnvironment('environments/runai.yaml', text));
-  return { pipeline: pipeline.template.toJson() as WorkflowTemplateJson, steps: pipeline.allSteps.map((s) => s.resource.toJson() as WorkflowTemplateJson) };
+  return { pipeline: pipeline.template.toJson() as WorkflowTemplateJson, steps: pipeline.objects.steps.map((s) => s.resource.toJson() as WorkflowTemplateJson) };
 }
 
 function sh(script: string, args: string[], env: Record<string, string>): { out: string; err: string; seconds: number } {

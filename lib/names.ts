@@ -34,3 +34,13 @@ export const KIND_ORDER: Readonly<Record<string, number>> = {
   ConfigMap: 40,
   WorkflowTemplate: 50,
 };
+/** Prefix of every step WorkflowTemplate's name. */
+export const STEP_TEMPLATE_PREFIX = 'sleap-roots-';
+/** Name of the DAG template inside the pipeline template (its entrypoint). */
+export const PIPELINE_ENTRYPOINT = 'pipeline';
+/** The scan lister's step name (it cuts a batch into chunks). */
+export const LISTER_STEP = 'list-image-sets';
+/** The gate's step name (the exit handler that judges the batch). */
+export const GATE_STEP = 'gate';
+/** A DNS-1123 label: lowercase alphanumerics and '-', starting and ending alphanumeric (at most 63: checked apart). */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -8,10 +8,11 @@ import { App } from 'cdk8s';
 import { stringify } from 'yaml';
 import type { LoadedEnvironment } from './config/load';
 import { ConfigError, type ConfigProblem } from './config/problems';
-import { pipelineProps } from './environment';
+import { pipelineFromEnvironment } from './config/adapter';
+import { SleapRootsPipeline } from './constructs/pipeline';
+import { SleapRootsRun } from './constructs/run';
 import { KIND_ORDER, PIPELINE_TEMPLATE_NAME, RUN_FOLDER } from './names';
-import { SleapRootsPipeline } from './pipeline';
-import { SleapRootsRun } from './run';
+import type { PolicyProblem } from './plan/policy';
 import { validateManifest } from './validation/manifests';
 
 /** One synthesized file, relative to the output folder. */
@@ -31,14 +32,16 @@ export interface BuiltEnvironment {
   readonly app: App;
   readonly pipeline: SleapRootsPipeline;
   readonly run: SleapRootsRun;
+  /** Problems of the file's step links (see config/adapter.ts); the pipeline's own are `pipeline.problems()`. */
+  readonly linkProblems: readonly PolicyProblem[];
 }
 
 /** Builds the charts of one environment without validating or rendering them. */
 export function buildEnvironment(env: LoadedEnvironment, options: SynthOptions = {}): BuiltEnvironment {
   const app = new App({ outdir: path.join('/nonexistent', 'never-written') });
-  const pipeline = new SleapRootsPipeline(app, env.name, pipelineProps(env, options.version));
+  const { pipeline, problems } = pipelineFromEnvironment(app, env, options.version);
   const run = new SleapRootsRun(app, `${env.name}-run`, { environment: env.name, namespace: pipeline.namespace ?? env.config.namespace });
-  return { app, pipeline, run };
+  return { app, pipeline, run, linkProblems: problems };
 }
 
 /**
@@ -56,7 +59,7 @@ export function synthesizeEnvironment(env: LoadedEnvironment, options: SynthOpti
     throw new ConfigError([{ file: env.file, path: '', message: (e as Error).message }]);
   }
   const { app, pipeline, run } = built;
-  const problems: ConfigProblem[] = pipeline.problems().map((p) => ({
+  const problems: ConfigProblem[] = [...built.linkProblems, ...pipeline.problems()].map((p) => ({
     file: env.file,
     path: p.path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join(''),
     line: env.lineOf(p.path),

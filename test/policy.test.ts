@@ -1,7 +1,7 @@
 /** Every synth-time policy rule: it fails, and its message names the field, the value and the fix. */
 import { describe, expect, it } from 'vitest';
 import { synthesizeEnvironment } from '../lib/synth';
-import { baseConfig, envFrom, problemsOf, stepTemplate, synth } from './support/envs';
+import { baseConfig, envFrom, pipelineTemplate, problemsOf, stepTemplate, synth } from './support/envs';
 
 /** What every custom step needs besides its image (a timeout and requests: test/runtime-rules.test.ts). */
 const RUNNABLE = { timeout: '1h', resources: { requests: { cpu: '100m', memory: '128Mi' } } };
@@ -129,9 +129,18 @@ describe('policy', () => {
     expect(p.message).toContain('models-downloader, predictor');
   });
 
+  it('drops a disabled built-in step from the default links (the models are staged already)', () => {
+    const c = baseConfig();
+    c.steps['models-downloader'] = { enabled: false };
+    const tasks = pipelineTemplate(synth(envFrom(c)).manifests).spec.templates[0].dag.tasks;
+    expect(tasks.map((t: { name: string }) => t.name)).toEqual(['predictor', 'trait-extractor']);
+    expect(tasks[0].dependencies).toBeUndefined();
+  });
+
   it('fails when a dependency names a disabled step', () => {
     const c = baseConfig();
     c.steps['models-downloader'] = { enabled: false };
+    c.steps.predictor.dependencies = ['models-downloader'];
     const p = only(c);
     expect(p.path).toBe('steps.predictor.dependencies[0]');
     expect(p.message).toContain('"models-downloader" is disabled');

@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { checkRunTime, type RunTimeView } from '../lib/runtime-rules';
-import { formatPolicyProblem } from '../lib/policy';
-import type { WorkflowTemplateJson } from '../lib/scale';
+import { checkRunTime, type RunTimeView } from '../lib/build/runtime-rules';
+import { formatPolicyProblem } from '../lib/plan/policy';
+import type { WorkflowTemplateJson } from '../lib/build/scale';
 import { buildEnvironment } from '../lib/synth';
 import { baseConfig, envFrom, problemsOf, SHIPPED, shipped, stepTemplate, synth } from './support/envs';
 

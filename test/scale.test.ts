@@ -3,12 +3,12 @@
  * Argo lays out status nodes, and the 100,000-scan batch the README promises within every limit.
  */
 import { describe, expect, it } from 'vitest';
-import { footprint, overLimits, type WorkflowTemplateJson } from '../lib/scale';
+import { footprint, overLimits, type WorkflowTemplateJson } from '../lib/build/scale';
 import { buildEnvironment } from '../lib/synth';
 import { shipped } from './support/envs';
 
 const { pipeline } = buildEnvironment(shipped('runai'));
-const view = { pipeline: pipeline.template.toJson() as WorkflowTemplateJson, steps: pipeline.allSteps.map((s) => s.resource.toJson() as WorkflowTemplateJson) };
+const view = { pipeline: pipeline.template.toJson() as WorkflowTemplateJson, steps: pipeline.objects.steps.map((s) => s.resource.toJson() as WorkflowTemplateJson) };
 
 describe('footprint of environments/runai', () => {
   it('counts pods and status nodes as Argo makes them: a Retry node and an attempt per call, a TaskGroup per fan-out', () => {

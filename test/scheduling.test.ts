@@ -1,12 +1,12 @@
 /** The value types: GPU requests, retry strategies, quantities and image pinning. */
 import { describe, expect, it } from 'vitest';
-import { clusterSettings } from '../lib/scheduling/cluster';
+import { resolveCluster } from '../lib/scheduling/cluster';
 import { GpuRequest, MAIN_FIRST_POD_SPEC_PATCH } from '../lib/scheduling/gpu';
 import { PREEMPTIBLE_RETRY_DEFAULTS, RetryStrategy, STEP_RETRY_DEFAULTS } from '../lib/scheduling/retry';
 import { isPinnedImage } from '../lib/values/image';
 import { parseQuantity } from '../lib/values/quantity';
 
-const cluster = clusterSettings({ namespace: 'x', gpu: { nodeSelector: { 'nvidia.com/gpu.product': 'A100' } } }).gpu;
+const cluster = resolveCluster({ namespace: 'x', gpu: { nodeSelector: { 'nvidia.com/gpu.product': 'A100' } } }).gpu;
 
 describe('GpuRequest', () => {
   it('whole GPUs set request and limit on the extended resource, with the GPU toleration', () => {

@@ -4,7 +4,8 @@
  * templates (not the constructs), so no change to how the templates are built can bring these
  * mistakes back unnoticed; each problem names the environment-file field to change.
  */
-import type { PolicyProblem } from './policy';
+import { GATE_STEP, LISTER_STEP } from '../names';
+import type { PolicyProblem } from '../plan/policy';
 import { ARGO_LIMITS, dagTasks, envOf, footprint, isFannedOut, overLimits, type DesignView, type TemplateJson } from './scale';
 
 /** What the rules read. */
@@ -21,14 +22,12 @@ export interface RunTimeView extends DesignView {
   readonly partialExitCodes: Readonly<Record<string, readonly number[]>>;
 }
 
-const LISTER = 'list-image-sets';
-const GATE = 'gate';
 
 /** The environment-file path of a step's field. */
 function fieldOf(view: RunTimeView, step: string, ...field: string[]): string[] {
   if (view.userSteps.includes(step)) return ['steps', step, ...field];
-  if (step === LISTER) return ['fanOut', 'lister', ...field];
-  if (step === GATE) return ['partialSuccess', 'gate', ...field];
+  if (step === LISTER_STEP) return ['fanOut', 'lister', ...field];
+  if (step === GATE_STEP) return ['partialSuccess', 'gate', ...field];
   return ['steps', step, ...field];
 }
 

@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { core } from 'zod';
-import { environmentSchema, DNS_LABEL, type EnvironmentConfig } from './schema';
+import { DNS_LABEL } from '../names';
+import { environmentSchema, type EnvironmentConfig } from './schema';
 import { ConfigError, describeValue, formatPath, type ConfigProblem } from './problems';
 
 /** An environment as loaded from its file. */

@@ -7,9 +7,8 @@
  * environment file states only what differs.
  */
 import { z } from 'zod';
+import { DNS_LABEL } from '../names';
 
-/** A DNS-1123 label: lowercase alphanumerics and '-', starting and ending alphanumeric, at most 63. */
-export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** A Kubernetes resource quantity (e.g. 500m, 2, 8Gi, 1.5G). */
 export const QUANTITY = /^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 /** A Go duration as Argo parses it (e.g. 90s, 2m, 1h30m), or a bare number of seconds. */

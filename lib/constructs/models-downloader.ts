@@ -3,8 +3,8 @@ import { ContainerStep, withDefaults, type ContainerStepProps } from './containe
 import { Volumes } from './volumes';
 
 /** Props of {@link ModelsDownloader}: every {@link ContainerStepProps} field, with the seed's defaults. */
-export interface ModelsDownloaderProps extends Omit<ContainerStepProps, 'image'> {
-  /** @default 'registry.gitlab.com/salk-tm/models-downloader:latest' (unpinned: environments must pin or opt in) */
+export interface ModelsDownloaderProps extends Partial<ContainerStepProps> {
+  /** @default 'registry.gitlab.com/salk-tm/models-downloader:latest' (unpinned: pin it or allow unpinned images) */
   readonly image?: string;
 }
 
@@ -15,10 +15,11 @@ export interface ModelsDownloaderProps extends Omit<ContainerStepProps, 'image'>
  * requests cpu 500m / memory 1Gi (limit 4Gi), timeout 1h.
  */
 export class ModelsDownloader extends ContainerStep {
+  /** The step name the pipeline gives its built-in models downloader. */
   public static readonly STEP_NAME = 'models-downloader';
   public static readonly DEFAULT_IMAGE = 'registry.gitlab.com/salk-tm/models-downloader:latest';
 
-  /** The seed's defaults for this step (what an environment overrides). */
+  /** The seed's defaults for this step. */
   public static defaults(): Partial<ContainerStepProps> {
     return {
       image: ModelsDownloader.DEFAULT_IMAGE,
@@ -32,7 +33,7 @@ export class ModelsDownloader extends ContainerStep {
     };
   }
 
-  public constructor(scope: Construct, props: ModelsDownloaderProps) {
-    super(scope, ModelsDownloader.STEP_NAME, withDefaults<ContainerStepProps>(ModelsDownloader.defaults(), props as ContainerStepProps));
+  public constructor(scope: Construct, id: string, props: ModelsDownloaderProps = {}) {
+    super(scope, id, withDefaults<ContainerStepProps>(ModelsDownloader.defaults(), props));
   }
 }

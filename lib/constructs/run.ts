@@ -5,7 +5,7 @@
  */
 import { ApiObject, Chart, JsonPatch, type ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { ENVIRONMENT_LABEL, PART_OF_LABEL, PIPELINE_TEMPLATE_NAME, PROJECT_NAME } from './names';
+import { ENVIRONMENT_LABEL, PART_OF_LABEL, PIPELINE_TEMPLATE_NAME, PROJECT_NAME } from '../names';
 
 /** Props of {@link SleapRootsRun}. */
 export interface SleapRootsRunProps extends ChartProps {

@@ -1,25 +1,26 @@
 import type { Construct } from 'constructs';
 import { ContainerStep, withDefaults, type ContainerStepProps } from './container-step';
-import { Predictor } from './predictor';
 import { Volumes } from './volumes';
 
 /** Props of {@link TraitExtractor}: every {@link ContainerStepProps} field, with the seed's defaults. */
-export interface TraitExtractorProps extends Omit<ContainerStepProps, 'image'> {
-  /** @default 'registry.gitlab.com/salk-tm/sleap-roots-traits:latest' (unpinned: environments must pin or opt in) */
+export interface TraitExtractorProps extends Partial<ContainerStepProps> {
+  /** @default 'registry.gitlab.com/salk-tm/sleap-roots-traits:latest' (unpinned: pin it or allow unpinned images) */
   readonly image?: string;
 }
 
 /**
  * Computes root traits from the predictions with sleap-roots.
- * Defaults: depends on predictor, args `python /workspace/src/main.py /workspace/input /workspace/output`,
+ * Defaults: args `python /workspace/src/main.py /workspace/input /workspace/output`,
  * predictions-output (read-only) at /workspace/input, traits-output at /workspace/output, requests
- * cpu 1 / memory 2Gi (limits cpu 4 / memory 8Gi), timeout 6h.
+ * cpu 1 / memory 2Gi (limits cpu 4 / memory 8Gi), timeout 6h. In a pipeline's built-in steps it
+ * runs after the predictor.
  */
 export class TraitExtractor extends ContainerStep {
+  /** The step name the pipeline gives its built-in trait extractor. */
   public static readonly STEP_NAME = 'trait-extractor';
   public static readonly DEFAULT_IMAGE = 'registry.gitlab.com/salk-tm/sleap-roots-traits:latest';
 
-  /** The seed's defaults for this step (what an environment overrides). */
+  /** The seed's defaults for this step. */
   public static defaults(): Partial<ContainerStepProps> {
     return {
       image: TraitExtractor.DEFAULT_IMAGE,
@@ -30,11 +31,10 @@ export class TraitExtractor extends ContainerStep {
       ],
       resources: { requests: { cpu: 1, memory: '2Gi' }, limits: { cpu: 4, memory: '8Gi' } },
       timeout: '6h',
-      dependencies: [Predictor.STEP_NAME],
     };
   }
 
-  public constructor(scope: Construct, props: TraitExtractorProps) {
-    super(scope, TraitExtractor.STEP_NAME, withDefaults<ContainerStepProps>(TraitExtractor.defaults(), props as ContainerStepProps));
+  public constructor(scope: Construct, id: string, props: TraitExtractorProps = {}) {
+    super(scope, id, withDefaults<ContainerStepProps>(TraitExtractor.defaults(), props));
   }
 }

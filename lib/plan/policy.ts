@@ -2,12 +2,15 @@
  * Synth-time policy: the production pitfalls of pipeline-facts.md that a manifest can get wrong,
  * checked on the constructed pipeline. Each problem names the environment-file field it is about.
  */
-import type { ContainerStep } from './steps/container-step';
-import { PROJECT_LABEL_KEYS } from './scheduling/cluster';
-import { isPinnedImage } from './values/image';
-import { parseQuantity } from './values/quantity';
-import { DNS_LABEL } from './config/schema';
-import { durationSeconds, formatSeconds } from './values/duration';
+import { DNS_LABEL } from '../names';
+import { PROJECT_LABEL_KEYS } from '../scheduling/cluster';
+import { isPinnedImage } from '../values/image';
+import { parseQuantity } from '../values/quantity';
+import { durationSeconds, formatSeconds } from '../values/duration';
+import { allSteps, type PipelinePlan, type StepPlan } from './types';
+
+/** Characters a versioned template name adds: `-` and 8 hex digits. */
+const HASH_SUFFIX_LENGTH = 9;
 
 /** One policy violation, at an environment-file field path. */
 export interface PolicyProblem {
@@ -16,30 +19,9 @@ export interface PolicyProblem {
   readonly message: string;
 }
 
-/** What {@link checkPipeline} reads from a pipeline (the chart's public fields). */
-export interface PipelineView {
-  readonly cluster: ContainerStep['cluster'];
-  readonly steps: readonly ContainerStep[];
-  readonly disabledSteps: readonly string[];
-  readonly volumes: Readonly<Record<string, { hostPath: string; type?: string } | { persistentVolumeClaim: string }>>;
-  readonly parameters: Readonly<Record<string, unknown>>;
-  readonly policy: { readonly allowUnpinnedImages: boolean; readonly allowPrivileged: boolean; readonly allowDirectoryOrCreate: boolean };
+/** What {@link checkPipeline} reads: the plan and the labels every object gets. */
+export interface PipelineView extends PipelinePlan {
   readonly labels: Readonly<Record<string, string>>;
-  /** The lister, steps and gate. */
-  readonly allSteps: readonly ContainerStep[];
-  readonly concurrency?: { readonly semaphores: Readonly<Record<string, number>>; readonly gpuSemaphore?: string };
-  readonly fanOutConfig?: {
-    readonly steps: readonly string[];
-    readonly source: { readonly subdirectoriesOf: string } | { readonly parameter: string };
-    readonly itemVolumes?: readonly string[];
-  };
-  readonly resumeEnabled: boolean;
-  /** The scan lister, when the pipeline fans out. */
-  readonly lister?: { readonly scansPerPod: number };
-  /** The gate, when there is one. */
-  readonly gate?: ContainerStep;
-  /** Where outcomes are recorded, when they are. */
-  readonly outcomes?: { readonly volume: string };
 }
 
 /** Fanned-out steps the gate can judge (scripts/gate.sh reads each on a descriptor 5..9). */
@@ -58,7 +40,7 @@ export function checkPipeline(pipeline: PipelineView): PolicyProblem[] {
     ...checkVolumes(pipeline),
     ...checkFanOut(pipeline),
     ...checkConcurrency(pipeline),
-    ...pipeline.allSteps.flatMap((s) => checkStep(pipeline, s)),
+    ...allSteps(pipeline).flatMap((s) => checkStep(pipeline, s)),
   ];
 }
 
@@ -67,7 +49,7 @@ function checkFanOut(p: PipelineView): PolicyProblem[] {
   if (p.outcomes && !(p.outcomes.volume in p.volumes)) {
     out.push({ path: ['runFolder', 'volume'], message: `the run folders (scan lists and outcomes) go on volume "${p.outcomes.volume}", which is not in volumes; expected one of: ${Object.keys(p.volumes).join(', ') || '(none declared)'}` });
   }
-  const f = p.fanOutConfig;
+  const f = p.fanOut;
   if (!f) return out;
   const names = new Set(p.steps.map((s) => s.name));
   if (f.steps.length > MAX_FANNED_STEPS) {
@@ -123,23 +105,23 @@ function checkScheduling(p: PipelineView): PolicyProblem[] {
 
 function checkDag(p: PipelineView): PolicyProblem[] {
   const out: PolicyProblem[] = [];
-  const names = new Set(p.allSteps.map((s) => s.name));
-  for (const s of p.allSteps) {
-    s.dependencies.forEach((dep, i) => {
+  const steps = allSteps(p);
+  const names = new Set(steps.map((s) => s.name));
+  for (const s of steps) {
+    s.declaredDependencies.forEach((dep, i) => {
       if (dep === s.name) {
         out.push({ path: ['steps', s.name, 'dependencies', i], message: 'a step cannot depend on itself' });
       } else if (!names.has(dep)) {
-        const why = p.disabledSteps.includes(dep) ? `step "${dep}" is disabled (enabled: false)` : `there is no step "${dep}"`;
-        out.push({ path: ['steps', s.name, 'dependencies', i], message: `${why}; expected one of: ${[...names].filter((n) => n !== s.name).join(', ') || '(no other steps)'}` });
+        out.push({ path: ['steps', s.name, 'dependencies', i], message: `there is no step "${dep}" in this pipeline; expected one of: ${[...names].filter((n) => n !== s.name).join(', ') || '(no other steps)'}` });
       }
     });
   }
-  const cycle = findCycle(p.allSteps);
+  const cycle = findCycle(steps);
   if (cycle) out.push({ path: ['steps', cycle[0], 'dependencies'], message: `dependency cycle: ${cycle.join(' -> ')}; the steps must form a DAG` });
   return out;
 }
 
-function findCycle(steps: readonly ContainerStep[]): string[] | undefined {
+function findCycle(steps: readonly StepPlan[]): string[] | undefined {
   const deps = new Map(steps.map((s) => [s.name, s.dependencies.filter((d) => d !== s.name)]));
   const state = new Map<string, 'visiting' | 'done'>();
   const stack: string[] = [];
@@ -173,20 +155,24 @@ function checkVolumes(p: PipelineView): PolicyProblem[] {
   return out;
 }
 
-function checkStep(p: PipelineView, s: ContainerStep): PolicyProblem[] {
+function checkStep(p: PipelineView, s: StepPlan): PolicyProblem[] {
   const out: PolicyProblem[] = [];
   // The lister and the gate are configured under fanOut.lister / partialSuccess.gate.
-  const base = p.steps.includes(s) ? ['steps', s.name] : s === p.allSteps[0] ? ['fanOut', 'lister'] : ['partialSuccess', 'gate'];
+  const base = s.role === 'step' ? ['steps', s.name] : s.role === 'lister' ? ['fanOut', 'lister'] : ['partialSuccess', 'gate'];
   const at = (...rest: (string | number)[]) => [...base, ...rest];
-  const cluster = s.cluster;
+  const cluster = p.cluster;
 
   if (!DNS_LABEL.test(s.name) || s.name.length > 63) {
     out.push({ path: at(), message: `step name "${s.name}" must be a DNS-1123 label of at most 63 characters` });
   }
-  if (s.templateName.length > 63) {
-    out.push({ path: at(), message: `template name "${s.templateName}" is ${s.templateName.length} characters; Kubernetes allows at most 63 (shorten the step name)` });
+  const nameLength = s.templateName.length + (s.versioned ? HASH_SUFFIX_LENGTH : 0);
+  if (nameLength > 63) {
+    const shown = s.versioned ? `${s.templateName}-<hash>` : s.templateName;
+    out.push({ path: at(), message: `template name "${shown}" is ${nameLength} characters; Kubernetes allows at most 63 (shorten the step name)` });
   }
-  if (!isPinnedImage(s.image) && !p.policy.allowUnpinnedImages) {
+  if (s.image === '') {
+    out.push({ path: at('image'), message: 'a step needs a container image; given nothing' });
+  } else if (!isPinnedImage(s.image) && !p.policy.allowUnpinnedImages) {
     out.push({ path: at('image'), message: `"${s.image}" is not pinned; expected a tag other than latest or a @sha256 digest (or set policy.allowUnpinnedImages: true)` });
   }
   if (s.privileged && !p.policy.allowPrivileged) {
@@ -209,7 +195,7 @@ function checkStep(p: PipelineView, s: ContainerStep): PolicyProblem[] {
     out.push({ path: at('preemptible'), message: 'preemptibility is decided by the priority class, and this step has none; set scheduling.priorityClasses' });
   }
   // (The gate retries Error attempts only, so that its summary stays the workflow's message.)
-  if (s.preemptible && !s.retry.retriesEveryFailure && s !== p.gate) {
+  if (s.preemptible && !s.retry.retriesEveryFailure && s.role !== 'gate') {
     out.push({ path: at('retry', 'policy'), message: `a preempted pod ends as Error or Failed; a preemptible step must retry Always with a limit above 0; given policy ${s.retry.policy ?? 'none'} and limit ${s.retry.limit}` });
   }
 
@@ -228,12 +214,12 @@ function checkStep(p: PipelineView, s: ContainerStep): PolicyProblem[] {
 
   // Workflow parameters used in args/command/env must be declared.
   const used: [(string | number)[], string][] = [
-    ...s.command.map((c, i): [(string | number)[], string] => [at('command', i), c]),
-    ...s.args.map((a, i): [(string | number)[], string] => [at('args', i), a]),
+    ...(s.command ?? []).map((c, i): [(string | number)[], string] => [at('command', i), c]),
+    ...(s.args ?? []).map((a, i): [(string | number)[], string] => [at('args', i), a]),
     ...s.env.flatMap((e, i): [(string | number)[], string][] => ('value' in e ? [[at('env', i, 'value'), e.value]] : [])),
   ];
   // (The lister's parameter is reported once, at fanOut.source.parameter.)
-  for (const [path, text] of p.steps.includes(s) ? used : []) {
+  for (const [path, text] of s.role === 'step' ? used : []) {
     for (const m of text.matchAll(/\{\{\s*workflow\.parameters\.([^}\s]+)\s*\}\}/g)) {
       if (!(m[1] in p.parameters)) {
         out.push({ path, message: `refers to workflow parameter "${m[1]}", which is not declared; expected one of: ${Object.keys(p.parameters).join(', ') || '(none declared: add it under parameters)'}` });
@@ -241,7 +227,7 @@ function checkStep(p: PipelineView, s: ContainerStep): PolicyProblem[] {
     }
   }
 
-  if (p.resumeEnabled && !s.outputDir && p.steps.includes(s)) {
+  if (p.resumeEnabled && !s.outputDir && s.role === 'step') {
     out.push({ path: at('output'), message: 'resume writes a success marker into the step\'s output directory, and this step has no writable mount; add one or set output' });
   }
   if (s.fanOut) {

@@ -2,7 +2,7 @@
  * GPU requests as a value type: none (CPU), whole GPUs, a Run:AI fraction of one GPU, or Run:AI
  * GPU memory. Each kind knows where its request must sit in a pod so that the scheduler sees it.
  */
-import type { GpuRequestConfig, TolerationConfig } from '../config/schema';
+import type { Toleration } from '../values/shapes';
 
 /** Pod annotation Run:AI reads for a share of one GPU. */
 export const GPU_FRACTION_ANNOTATION = 'gpu-fraction';
@@ -25,7 +25,7 @@ export interface GpuClusterSettings {
   /** Extended resource name of a whole GPU. */
   readonly resourceName: string;
   /** Tolerations a whole-GPU pod needs (e.g. for the `nvidia.com/gpu` taint). */
-  readonly tolerations: readonly TolerationConfig[];
+  readonly tolerations: readonly Toleration[];
   /** Node selector for GPU pods. */
   readonly nodeSelector: Readonly<Record<string, string>>;
   /** For fraction/memory requests: name the `main` container and put it first. */
@@ -37,7 +37,7 @@ export interface GpuPodSettings {
   readonly annotations: Record<string, string>;
   /** Extended resources set as request AND limit. */
   readonly resources: Record<string, string>;
-  readonly tolerations: TolerationConfig[];
+  readonly tolerations: Toleration[];
   readonly nodeSelector: Record<string, string>;
   readonly podSpecPatch?: string;
 }
@@ -67,13 +67,6 @@ export abstract class GpuRequest {
     return new GpuMemory(megabytes);
   }
 
-  /** From an environment file's `gpu:` field. */
-  public static fromConfig(config: GpuRequestConfig | undefined): GpuRequest {
-    if (config === undefined || config === 'none') return GpuRequest.none();
-    if ('count' in config) return GpuRequest.whole(config.count);
-    if ('fraction' in config) return GpuRequest.fraction(config.fraction);
-    return GpuRequest.memoryMB(config.memoryMB);
-  }
 
   /** True when the step asks for any GPU. */
   public abstract readonly requestsGpu: boolean;

@@ -12,7 +12,22 @@
  * "pod deleted" for Error, "Pod was active on the node longer than the specified deadline" when
  * the pod's activeDeadlineSeconds, set from `timeout`, ended it: `inferFailedReason`).
  */
-import type { RetryConfig } from '../config/schema';
+
+/** Retry settings; every field is optional and replaces the strategy's default. */
+export interface RetryOptions {
+  /** Retries after the first attempt. */
+  readonly limit?: number;
+  /**
+   * Argo's policy alone, without the expression that keeps deterministic failures (a crash, a
+   * partial code, a deadline) from being retried.
+   * @default - `Always` with that expression
+   */
+  readonly policy?: RetryPolicyName;
+  /** Wait before each retry: `duration`, doubling by `factor`, at most `cap`. */
+  readonly backoff?: { readonly duration?: string; readonly factor?: number; readonly cap?: string };
+  /** Exit codes retried besides 137/143 (killed) and Error attempts. @default [] */
+  readonly exitCodes?: readonly number[];
+}
 
 /** Argo's retry policies. */
 export type RetryPolicyName = 'Always' | 'OnFailure' | 'OnError' | 'OnTransientError';
@@ -62,7 +77,7 @@ export class RetryStrategy {
    * deadline ended it). The default of steps that are not preemptible.
    * @param overrides fields that replace {@link STEP_RETRY_DEFAULTS}; `exitCodes` add codes to retry
    */
-  public static infrastructure(overrides: RetryConfig = {}): RetryStrategy {
+  public static infrastructure(overrides: RetryOptions = {}): RetryStrategy {
     return RetryStrategy.build(STEP_RETRY_DEFAULTS, overrides);
   }
 
@@ -71,7 +86,7 @@ export class RetryStrategy {
    * backoff, so a retry does not slam into a still-full cluster.
    * @param overrides fields that replace {@link PREEMPTIBLE_RETRY_DEFAULTS}
    */
-  public static preemptible(overrides: RetryConfig = {}): RetryStrategy {
+  public static preemptible(overrides: RetryOptions = {}): RetryStrategy {
     return RetryStrategy.build(PREEMPTIBLE_RETRY_DEFAULTS, overrides);
   }
 
@@ -81,7 +96,7 @@ export class RetryStrategy {
    * Argo replaces it by "retryStrategy.expression evaluated to false": processNodeRetries), which
    * is what the gate needs: its message is the batch's verdict.
    */
-  public static onError(overrides: RetryConfig = {}): RetryStrategy {
+  public static onError(overrides: RetryOptions = {}): RetryStrategy {
     const d = STEP_RETRY_DEFAULTS;
     return new RetryStrategy({
       limit: overrides.limit ?? d.limit,
@@ -94,13 +109,13 @@ export class RetryStrategy {
    * A retry strategy as configured. With a `policy`, Argo's policy alone decides (no expression:
    * it may retry deterministic failures); without one, {@link infrastructure} with these values.
    */
-  public static custom(config: RetryConfig): RetryStrategy {
+  public static custom(config: RetryOptions): RetryStrategy {
     if (!config.policy) return RetryStrategy.infrastructure(config);
     const backoff = config.backoff && Object.keys(config.backoff).length > 0 ? { ...config.backoff } : undefined;
     return new RetryStrategy({ limit: config.limit ?? 1, policy: config.policy, backoff });
   }
 
-  private static build(defaults: { limit: number; backoff: { duration: string; factor: number; cap: string } }, o: RetryConfig): RetryStrategy {
+  private static build(defaults: { limit: number; backoff: { duration: string; factor: number; cap: string } }, o: RetryOptions): RetryStrategy {
     return new RetryStrategy({
       limit: o.limit ?? defaults.limit,
       policy: o.policy ?? 'Always',

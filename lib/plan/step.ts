@@ -1,0 +1,86 @@
+/**
+ * One step's plan: its declared settings with the cluster's and the pipeline's decisions applied
+ * (priority class, retry, semaphore, markers, fan-out, outcomes).
+ */
+import type { ClusterSettings } from '../scheduling/cluster';
+import { GpuRequest } from '../scheduling/gpu';
+import { RetryStrategy } from '../scheduling/retry';
+import { WrapperExit } from '../steps/wrapper';
+import { STEP_TEMPLATE_PREFIX } from '../names';
+import { markerFile, outputOf, type MarkerSettings } from './resume';
+import type { StepFanOut, StepOutcomes, StepPlan, StepRole, StepSpec } from './types';
+
+/** What the pipeline decided for one step. */
+export interface StepDecisions {
+  readonly role: StepRole;
+  readonly cluster: ClusterSettings;
+  readonly versioned: boolean;
+  /** Tasks the step runs after, beyond its own dependencies (the lister). @default [] */
+  readonly extraDependencies?: readonly string[];
+  readonly semaphore?: { readonly configMap: string; readonly key: string };
+  readonly resume?: MarkerSettings & { readonly inputMarkers?: readonly string[] };
+  readonly fanOut?: StepFanOut;
+  readonly outcomes?: StepOutcomes;
+  readonly inputs?: Readonly<Record<string, string>>;
+  readonly imageDigestEnv?: string;
+}
+
+/** The plan of one step. */
+export function planStep(s: StepSpec, d: StepDecisions): StepPlan {
+  const preemptible = s.preemptible ?? false;
+  const classes = d.cluster.priorityClasses;
+  const retry = s.retry ?? (preemptible ? RetryStrategy.preemptible() : RetryStrategy.infrastructure());
+  const outputDir = outputOf(s).path;
+  const markerPath = d.resume && outputDir ? markerFile(outputDir, d.resume, s.name) : undefined;
+  // The wrapper exits 75 when it cannot record an outcome (shared storage): worth another attempt.
+  const wrapped = d.resume !== undefined || d.outcomes?.record === true;
+  return {
+    name: s.name,
+    role: d.role,
+    templateName: s.templateName ?? `${STEP_TEMPLATE_PREFIX}${s.name}`,
+    versioned: d.versioned,
+    image: s.image ?? '',
+    imagePullPolicy: s.imagePullPolicy,
+    command: s.command,
+    args: s.args,
+    workingDir: s.workingDir,
+    env: s.env ?? [],
+    mounts: s.mounts ?? [],
+    secretFiles: s.secretFiles ?? [],
+    resources: s.resources,
+    gpu: s.gpu ?? GpuRequest.none(),
+    preemptible,
+    priorityClassName: s.priorityClassName ?? (classes ? (preemptible ? classes.preemptible : classes.nonPreemptible) : undefined),
+    retry: wrapped ? retry.alsoRetrying([WrapperExit.CANNOT_RECORD]) : retry,
+    timeout: s.timeout,
+    dependencies: [...s.dependencies, ...(d.extraDependencies ?? [])],
+    declaredDependencies: s.dependencies,
+    runAsUser: s.runAsUser,
+    runAsGroup: s.runAsGroup,
+    privileged: s.privileged ?? false,
+    readOnlyRootFilesystem: s.readOnlyRootFilesystem,
+    nodeSelector: s.nodeSelector ?? {},
+    tolerations: s.tolerations ?? [],
+    podLabels: s.podLabels ?? {},
+    podAnnotations: s.podAnnotations ?? {},
+    partialExitCodes: s.partialExitCodes ?? [],
+    semaphore: d.semaphore,
+    outputDir,
+    outputs: s.outputs ?? [],
+    inputs: d.inputs ?? {},
+    resume: d.resume && markerPath ? { ...d.resume, markerPath } : undefined,
+    fanOut: d.fanOut,
+    outcomes: d.outcomes,
+    imageDigestEnv: d.imageDigestEnv,
+  };
+}
+
+/** The exit codes the gate accepts from a step: 0 and its partial codes. */
+export function acceptedExitCodes(s: Pick<StepPlan, 'partialExitCodes'>): readonly number[] {
+  return [0, ...s.partialExitCodes.filter((c) => c !== 0)];
+}
+
+/** True when the step's command runs under the wrapper that records its outcomes. */
+export function recordsOutcomes(s: Pick<StepPlan, 'outcomes'>): boolean {
+  return s.outcomes?.record === true;
+}
