@@ -1,6 +1,6 @@
 /**
  * What one batch of 10, 1,000 and 100,000 scans makes Argo and etcd hold with environments/runai,
- * beside each limit (lib/scale.ts says where each limit comes from): the largest step result,
+ * beside each limit (lib/build/scale.ts says where each limit comes from): the largest step result,
  * the largest pod argument, the largest object (the Workflow with its status, as Argo packs it),
  * and the pods and status nodes of one run. The lister and the gate are run for real under
  * /bin/sh over folders of that many scans (their result is measured, not modelled); the gate

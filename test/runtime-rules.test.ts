@@ -1,5 +1,5 @@
 /**
- * The synth-time run-time rules (lib/runtime-rules.ts): each one reports the shape `dist/runai`
+ * The synth-time run-time rules (lib/build/runtime-rules.ts): each one reports the shape `dist/runai`
  * had before batch outcomes were judged from outcome files (test/fixtures/runai-before/), and
  * none reports what the shipped environments synthesize now.
  */

@@ -1,5 +1,5 @@
 /**
- * What a batch makes Argo hold (lib/scale.ts), for the shipped runai environment: counts as
+ * What a batch makes Argo hold (lib/build/scale.ts), for the shipped runai environment: counts as
  * Argo lays out status nodes, and the 100,000-scan batch the README promises within every limit.
  */
 import { describe, expect, it } from 'vitest';

@@ -10,7 +10,7 @@ import { ModelsDownloader } from '../constructs/models-downloader';
 import { SleapRootsPipeline, type SleapRootsPipelineProps } from '../constructs/pipeline';
 import { Predictor } from '../constructs/predictor';
 import { TraitExtractor } from '../constructs/trait-extractor';
-import type { PolicyProblem } from '../plan/policy';
+import { formatPolicyProblem, type PolicyProblem } from '../plan/policy';
 import type { StepSettings } from '../plan/types';
 import { Scheduler } from '../scheduling/cluster';
 import { GpuRequest } from '../scheduling/gpu';
@@ -146,7 +146,10 @@ export function pipelineFromEnvironment(scope: Construct, env: LoadedEnvironment
     // A step without an image is reported by policy (steps.<name>.image).
     if (!BUILT_INS.has(name) && s.enabled !== false) new ContainerStep(pipeline, name, { image: s.image ?? '', ...stepProps(s, c) });
   }
-  return { pipeline, problems: link(pipeline, fileSteps) };
+  const problems = link(pipeline, fileSteps);
+  // Reported with the pipeline's own problems when cdk8s validates the app.
+  pipeline.node.addValidation({ validate: () => problems.map(formatPolicyProblem) });
+  return { pipeline, problems };
 }
 
 /** Links the file's `dependencies` by name. */

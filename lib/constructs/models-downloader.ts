@@ -1,6 +1,6 @@
 import type { Construct } from 'constructs';
 import { ContainerStep, withDefaults, type ContainerStepProps } from './container-step';
-import { Volumes } from './volumes';
+import { Volumes } from '../values/volumes';
 
 /** Props of {@link ModelsDownloader}: every {@link ContainerStepProps} field, with the seed's defaults. */
 export interface ModelsDownloaderProps extends Partial<ContainerStepProps> {

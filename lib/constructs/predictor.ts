@@ -1,7 +1,7 @@
 import type { Construct } from 'constructs';
 import { GpuRequest } from '../scheduling/gpu';
 import { ContainerStep, withDefaults, type ContainerStepProps } from './container-step';
-import { Volumes } from './volumes';
+import { Volumes } from '../values/volumes';
 
 /** Props of {@link Predictor}: every {@link ContainerStepProps} field, with the seed's defaults. */
 export interface PredictorProps extends Partial<ContainerStepProps> {

@@ -5,6 +5,7 @@
 import { FORCE_RERUN_PARAMETER } from '../names';
 import { durationSeconds } from '../values/duration';
 import type { PipelineParameter } from '../values/shapes';
+import { defaultVolumes, Volumes } from '../values/volumes';
 import { inputMarkersOf, type MarkerSettings } from './resume';
 import { planStep } from './step';
 import type { PipelinePlan, PipelineSpec, StepFanOut, StepPlan, StepSpec } from './types';
@@ -17,12 +18,12 @@ export const RESUME_DEFAULTS: MarkerSettings = { markerDir: DEFAULT_MARKER_DIR, 
 /** Fan-out defaults: the chunk parameter, the volumes with a folder per scan, scans per pod, the largest batch. */
 export const FAN_OUT_DEFAULTS = {
   parameter: 'chunk',
-  itemVolumes: ['images-input', 'predictions-output', 'traits-output'] as readonly string[],
+  itemVolumes: [Volumes.IMAGES_INPUT, Volumes.PREDICTIONS_OUTPUT, Volumes.TRAITS_OUTPUT] as readonly string[],
   scansPerPod: 1,
   maxScans: 1_000,
 } as const;
 /** Where each workflow's run folder (scan list, chunks, outcomes, report) lives by default. */
-export const RUN_FOLDER_DEFAULTS = { volume: 'traits-output', path: '.sleap-roots/runs' } as const;
+export const RUN_FOLDER_DEFAULTS = { volume: Volumes.TRAITS_OUTPUT, path: '.sleap-roots/runs' } as const;
 /** The workflow deadline when none is set: 48 hours. */
 export const DEFAULT_ACTIVE_DEADLINE_SECONDS = 172_800;
 /** Default name of the semaphore ConfigMap. */
@@ -73,7 +74,7 @@ export function planPipeline(spec: PipelineSpec): PipelinePlan {
     steps,
     lister,
     gate: outcomes ? planGate(utility(spec.gate), steps) : undefined,
-    volumes: spec.volumes ?? {},
+    volumes: spec.volumes ?? defaultVolumes(),
     parameters: parametersOf(spec, markers),
     policy: {
       allowUnpinnedImages: spec.policy?.allowUnpinnedImages ?? false,
@@ -92,7 +93,7 @@ export function planPipeline(spec: PipelineSpec): PipelinePlan {
 function listerSource(spec: PipelineSpec) {
   const source = spec.fanOut!.source;
   if (!('subdirectoriesOf' in source)) return source;
-  const volume = spec.volumes?.[source.subdirectoriesOf];
+  const volume = (spec.volumes ?? defaultVolumes())[source.subdirectoriesOf];
   return { subdirectoriesOf: source.subdirectoriesOf, display: volume && 'hostPath' in volume ? volume.hostPath : undefined };
 }
 

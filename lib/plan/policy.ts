@@ -155,13 +155,24 @@ function checkVolumes(p: PipelineView): PolicyProblem[] {
   return out;
 }
 
+/** A field path under a step's own (steps.<name>, fanOut.lister or partialSuccess.gate). */
+type At = (...rest: (string | number)[]) => (string | number)[];
+
 function checkStep(p: PipelineView, s: StepPlan): PolicyProblem[] {
-  const out: PolicyProblem[] = [];
   // The lister and the gate are configured under fanOut.lister / partialSuccess.gate.
   const base = s.role === 'step' ? ['steps', s.name] : s.role === 'lister' ? ['fanOut', 'lister'] : ['partialSuccess', 'gate'];
-  const at = (...rest: (string | number)[]) => [...base, ...rest];
-  const cluster = p.cluster;
+  const at: At = (...rest) => [...base, ...rest];
+  return [
+    ...checkNamesAndImage(p, s, at),
+    ...checkPlacement(p, s, at),
+    ...checkResources(s, at),
+    ...checkParameters(p, s, at),
+    ...checkOutputs(p, s, at),
+  ];
+}
 
+function checkNamesAndImage(p: PipelineView, s: StepPlan, at: At): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
   if (!DNS_LABEL.test(s.name) || s.name.length > 63) {
     out.push({ path: at(), message: `step name "${s.name}" must be a DNS-1123 label of at most 63 characters` });
   }
@@ -179,7 +190,13 @@ function checkStep(p: PipelineView, s: StepPlan): PolicyProblem[] {
     out.push({ path: at('privileged'), message: 'privileged containers are rejected by admission and the steps do not need them; given true (or set policy.allowPrivileged: true)' });
   }
 
-  // GPU placement and scheduler.
+  return out;
+}
+
+/** GPU placement, the scheduler, priority and preemption. */
+function checkPlacement(p: PipelineView, s: StepPlan, at: At): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
+  const cluster = p.cluster;
   if (s.gpu.requestsGpu && !cluster.gpu.available) {
     out.push({ path: at('gpu'), message: `this environment has no GPUs for Kubernetes (gpu.available: false); given ${s.gpu}, expected none` });
   }
@@ -187,7 +204,6 @@ function checkStep(p: PipelineView, s: StepPlan): PolicyProblem[] {
     out.push({ path: at('gpu'), message: `a GPU ${s.gpu} is read from pod annotations by Run:AI/KAI only; scheduling.scheduler is default-scheduler, expected runai-scheduler or kai-scheduler (or a whole GPU: {count: 1})` });
   }
 
-  // Priority and preemption.
   if (cluster.scheduler !== 'default-scheduler' && !s.priorityClassName) {
     out.push({ path: at('priorityClassName'), message: `every step on ${cluster.scheduler} needs an explicit priority class (a pod without one lands at the highest priority); set scheduling.priorityClasses or this field` });
   }
@@ -199,7 +215,11 @@ function checkStep(p: PipelineView, s: StepPlan): PolicyProblem[] {
     out.push({ path: at('retry', 'policy'), message: `a preempted pod ends as Error or Failed; a preemptible step must retry Always with a limit above 0; given policy ${s.retry.policy ?? 'none'} and limit ${s.retry.limit}` });
   }
 
-  // Resources.
+  return out;
+}
+
+function checkResources(s: StepPlan, at: At): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
   const requests = s.resources?.requests ?? {};
   const limits = s.resources?.limits ?? {};
   for (const [name, req] of Object.entries(requests)) {
@@ -212,7 +232,12 @@ function checkStep(p: PipelineView, s: StepPlan): PolicyProblem[] {
     }
   }
 
-  // Workflow parameters used in args/command/env must be declared.
+  return out;
+}
+
+/** Workflow parameters used in args/command/env must be declared. */
+function checkParameters(p: PipelineView, s: StepPlan, at: At): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
   const used: [(string | number)[], string][] = [
     ...(s.command ?? []).map((c, i): [(string | number)[], string] => [at('command', i), c]),
     ...(s.args ?? []).map((a, i): [(string | number)[], string] => [at('args', i), a]),
@@ -227,6 +252,12 @@ function checkStep(p: PipelineView, s: StepPlan): PolicyProblem[] {
     }
   }
 
+  return out;
+}
+
+/** The output directory, per-scan mounts and timeouts, and that mounts name declared volumes. */
+function checkOutputs(p: PipelineView, s: StepPlan, at: At): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
   if (p.resumeEnabled && !s.outputDir && s.role === 'step') {
     out.push({ path: at('output'), message: 'resume writes a success marker into the step\'s output directory, and this step has no writable mount; add one or set output' });
   }
@@ -244,7 +275,6 @@ function checkStep(p: PipelineView, s: StepPlan): PolicyProblem[] {
     }
   }
 
-  // Mounts must name declared volumes.
   s.mounts.forEach((m, i) => {
     if (!(m.volume in p.volumes)) {
       out.push({ path: at('mounts', i, 'volume'), message: `no volume "${m.volume}" in volumes; expected one of: ${Object.keys(p.volumes).join(', ') || '(none declared)'}` });

@@ -167,7 +167,7 @@ export interface RunFolderOptions {
 
 /** The pipeline-wide options, shared by the chart's props and the planner's input. */
 export interface PipelineOptions {
-  /** Volumes by name, mounted by the steps. @default {} */
+  /** Volumes by name, mounted by the steps. @default - a PersistentVolumeClaim per built-in volume, named as the volume (see `Volumes`) */
   readonly volumes?: Readonly<Record<string, Volume>>;
   /** Workflow parameters (`{{workflow.parameters.NAME}}`) with their defaults. @default {} */
   readonly parameters?: Readonly<Record<string, PipelineParameter>>;

@@ -16,12 +16,18 @@ const PRELUDE: Readonly<Record<ShellScriptName, readonly ShellScriptName[]>> = {
 
 const cache = new Map<ShellScriptName, string>();
 
-/** Where the `.sh` files are: beside this module, or (from a bundle in build/) under lib/steps/. */
+/**
+ * Where the `.sh` files are: beside this module, or in the nearest `lib/steps/scripts` above it
+ * (from a bundle in build/, or the compiled package in build/package/lib/steps/).
+ */
 export function shellScriptPath(name: ShellScriptName): string {
-  const candidates = [path.join(__dirname, 'scripts'), path.join(__dirname, '..', 'lib', 'steps', 'scripts')];
-  const dir = candidates.find((d) => fs.existsSync(path.join(d, `${name}.sh`)));
-  if (!dir) throw new Error(`cannot find ${name}.sh (looked in ${candidates.join(', ')})`);
-  return path.join(dir, `${name}.sh`);
+  const beside = path.join(__dirname, 'scripts', `${name}.sh`);
+  if (fs.existsSync(beside)) return beside;
+  for (let dir = path.dirname(__dirname); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'lib', 'steps', 'scripts', `${name}.sh`);
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) throw new Error(`cannot find ${name}.sh beside ${__dirname} or in a lib/steps/scripts folder above it`);
+  }
 }
 
 /** A script as shipped: its helpers, then its own text, without full-line comments and blank lines. */
