@@ -171,95 +171,175 @@ function taskOrder(wf: Workflow, template?: KubeObject): string[] {
   return [];
 }
 
-/**
- * The view of a workflow at time `now`.
- * @param template the pipeline WorkflowTemplate, to list tasks that have no node yet
- */
-export function viewWorkflow(wf: Workflow, now: number, template?: KubeObject): WorkflowView {
-  const name = wf.metadata.name ?? '';
+/** status.nodes, indexed for building rows. */
+interface NodeIndex {
+  readonly wfName: string;
+  readonly nodes: readonly ArgoNode[];
+  readonly byId: ReadonlyMap<string, ArgoNode>;
+  /** The root DAG node, named like the workflow. */
+  readonly root?: ArgoNode;
+  /** Children of Retry nodes: attempts, shown inside their task's row. */
+  readonly attemptIds: ReadonlySet<string>;
+  /** The TaskGroup node (a fanned-out task) each item node belongs to. */
+  readonly groupOf: ReadonlyMap<string, ArgoNode>;
+}
+
+/** What rows need besides the nodes: the clock, and the end of nodes with no finishedAt. */
+interface RowContext {
+  readonly now: number;
+  /** The workflow's finishedAt once it has completed, else undefined. */
+  readonly wfEnd?: string;
+}
+
+function indexNodes(wf: Workflow): NodeIndex {
+  const wfName = wf.metadata.name ?? '';
   const nodes = Object.values(wf.status?.nodes ?? {});
   const byId = new Map(nodes.map((n) => [n.id, n]));
-  const root = byId.get(name) ?? nodes.find((n) => n.name === name);
+  const root = byId.get(wfName) ?? nodes.find((n) => n.name === wfName);
   const attemptIds = new Set<string>();
   for (const n of nodes) if (n.type === 'Retry') for (const c of n.children ?? []) attemptIds.add(c);
-
-  const completed = isCompleted(wf);
   const groupOf = new Map<string, ArgoNode>();
   for (const n of nodes) if (n.type === 'TaskGroup') for (const c of n.children ?? []) groupOf.set(c, n);
-  const displayOf = (n: ArgoNode) => n.displayName ?? n.name.slice(name.length + 1);
-  const rows = new Map<string, StepView>();
-  const endOf = (n: ArgoNode) => n.finishedAt ?? (completed ? wf.status?.finishedAt : undefined);
-  for (const n of nodes) {
-    if (n === root || attemptIds.has(n.id) || n.type === 'TaskGroup') continue;
-    if (n.type === 'DAG' || n.type === 'Steps' || n.type === 'StepGroup') continue;
-    const display = displayOf(n);
-    const group = groupOf.get(n.id);
-    const attempts: AttemptView[] = [];
-    if (n.type === 'Retry') {
-      for (const c of n.children ?? []) {
-        const child = byId.get(c);
-        if (!child) continue;
-        const m = ATTEMPT.exec(child.displayName ?? '');
-        attempts.push(attemptOf(child, m ? Number(m[2]) : attempts.length));
-      }
-      attempts.sort((x, y) => (x.index ?? 0) - (y.index ?? 0));
-    } else {
-      attempts.push(attemptOf(n, undefined));
+  return { wfName, nodes, byId, root, attemptIds, groupOf };
+}
+
+function isFailedPhase(p: string | undefined): boolean {
+  return p === 'Failed' || p === 'Error';
+}
+
+/** A node's display name, or its name without the `<wf>.` prefix. */
+function displayOf(n: ArgoNode, wfName: string): string {
+  return n.displayName ?? n.name.slice(wfName.length + 1);
+}
+
+function endOf(n: ArgoNode, ctx: RowContext): string | undefined {
+  return n.finishedAt ?? ctx.wfEnd;
+}
+
+/** True for a node shown as its own row: not the root, an attempt, a TaskGroup, or a DAG/Steps node. */
+function isStepNode(n: ArgoNode, idx: NodeIndex): boolean {
+  if (n === idx.root || idx.attemptIds.has(n.id) || n.type === 'TaskGroup') return false;
+  return !(n.type === 'DAG' || n.type === 'Steps' || n.type === 'StepGroup');
+}
+
+/** A step node's attempts: a Retry node's children by index, else the node itself. */
+function attemptsOf(n: ArgoNode, byId: ReadonlyMap<string, ArgoNode>): AttemptView[] {
+  const attempts: AttemptView[] = [];
+  if (n.type === 'Retry') {
+    for (const c of n.children ?? []) {
+      const child = byId.get(c);
+      if (!child) continue;
+      const m = ATTEMPT.exec(child.displayName ?? '');
+      attempts.push(attemptOf(child, m ? Number(m[2]) : attempts.length));
     }
-    const phase = phaseOf(n.phase);
-    const failedAttempt = [...attempts].reverse().find((x) => x.phase === 'Failed' || x.phase === 'Error');
-    const last = attempts[attempts.length - 1];
-    const message = (phase === 'Failed' || phase === 'Error') && failedAttempt?.message ? failedAttempt.message : n.message ?? last?.message;
-    rows.set(display, {
-      name: display,
-      task: group ? displayOf(group) : display,
-      item: !!group,
-      phase,
-      startedAt: n.startedAt,
-      finishedAt: n.finishedAt,
-      durationMs: duration(n.startedAt, endOf(n), now),
-      retries: Math.max(0, attempts.length - 1),
-      attempts,
-      message: message || undefined,
-    });
+    attempts.sort((x, y) => (x.index ?? 0) - (y.index ?? 0));
+  } else {
+    attempts.push(attemptOf(n, undefined));
   }
-  for (const g of nodes) {
+  return attempts;
+}
+
+/** A failed step's last failed attempt's message if any, else the node's, else the last attempt's. */
+function stepMessage(n: ArgoNode, phase: Phase, attempts: readonly AttemptView[]): string | undefined {
+  const failedAttempt = [...attempts].reverse().find((x) => isFailedPhase(x.phase));
+  const last = attempts[attempts.length - 1];
+  return isFailedPhase(phase) && failedAttempt?.message ? failedAttempt.message : n.message ?? last?.message;
+}
+
+/** The row of a task, or of one item of a fanned-out task. */
+function stepRow(n: ArgoNode, idx: NodeIndex, ctx: RowContext): StepView {
+  const display = displayOf(n, idx.wfName);
+  const group = idx.groupOf.get(n.id);
+  const attempts = attemptsOf(n, idx.byId);
+  const phase = phaseOf(n.phase);
+  const message = stepMessage(n, phase, attempts);
+  return {
+    name: display,
+    task: group ? displayOf(group, idx.wfName) : display,
+    item: !!group,
+    phase,
+    startedAt: n.startedAt,
+    finishedAt: n.finishedAt,
+    durationMs: duration(n.startedAt, endOf(n, ctx), ctx.now),
+    retries: Math.max(0, attempts.length - 1),
+    attempts,
+    message: message || undefined,
+  };
+}
+
+/** The row of a fanned-out task (TaskGroup node), summing up its item rows. */
+function groupRow(g: ArgoNode, rows: ReadonlyMap<string, StepView>, wfName: string, ctx: RowContext): StepView {
+  const display = displayOf(g, wfName);
+  const items = [...rows.values()].filter((r) => r.item && r.task === display);
+  const failedItems = items.filter((r) => isFailedPhase(r.phase)).length;
+  const doneItems = items.filter((r) => DONE_PHASES.has(r.phase)).length;
+  return {
+    name: display,
+    task: display,
+    item: false,
+    phase: phaseOf(g.phase),
+    startedAt: g.startedAt,
+    finishedAt: g.finishedAt,
+    durationMs: duration(g.startedAt, endOf(g, ctx), ctx.now),
+    retries: items.reduce((sum, r) => sum + r.retries, 0),
+    attempts: [],
+    message: g.message || (items.length > 0 ? `${doneItems}/${items.length} items done${failedItems ? `, ${failedItems} failed` : ''}` : undefined),
+  };
+}
+
+/** Rows by name: step nodes, then TaskGroups, then DAG tasks with no node (Omitted once completed, else Waiting). */
+function stepRows(idx: NodeIndex, ctx: RowContext, order: readonly string[], completed: boolean): Map<string, StepView> {
+  const rows = new Map<string, StepView>();
+  for (const n of idx.nodes) {
+    if (!isStepNode(n, idx)) continue;
+    const row = stepRow(n, idx, ctx);
+    rows.set(row.name, row);
+  }
+  for (const g of idx.nodes) {
     if (g.type !== 'TaskGroup') continue;
-    const display = displayOf(g);
-    const items = [...rows.values()].filter((r) => r.item && r.task === display);
-    const failedItems = items.filter((r) => r.phase === 'Failed' || r.phase === 'Error').length;
-    const doneItems = items.filter((r) => DONE_PHASES.has(r.phase)).length;
-    rows.set(display, {
-      name: display,
-      task: display,
-      item: false,
-      phase: phaseOf(g.phase),
-      startedAt: g.startedAt,
-      finishedAt: g.finishedAt,
-      durationMs: duration(g.startedAt, endOf(g), now),
-      retries: items.reduce((sum, r) => sum + r.retries, 0),
-      attempts: [],
-      message: g.message || (items.length > 0 ? `${doneItems}/${items.length} items done${failedItems ? `, ${failedItems} failed` : ''}` : undefined),
-    });
+    const row = groupRow(g, rows, idx.wfName, ctx);
+    rows.set(row.name, row);
   }
-  const order = taskOrder(wf, template);
   for (const t of order) {
     if (!rows.has(t)) rows.set(t, { name: t, task: t, item: false, phase: completed ? 'Omitted' : 'Waiting', retries: 0, attempts: [] });
   }
+  return rows;
+}
+
+/** Rows by DAG task order (other tasks last, by name), a task's own row before its items, then start time, then name. */
+function orderSteps(rows: ReadonlyMap<string, StepView>, order: readonly string[]): StepView[] {
   const rank = (r: StepView) => {
     const i = order.indexOf(r.task);
     return i >= 0 ? i : order.length;
   };
   const time = (r: StepView) => ms(r.startedAt) ?? Infinity;
-  const ordered = [...rows.values()].sort(
+  return [...rows.values()].sort(
     (x, y) => rank(x) - rank(y) || (x.task < y.task ? -1 : x.task > y.task ? 1 : 0) || Number(x.item) - Number(y.item) || time(x) - time(y) || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0),
   );
+}
+
+/** For a Failed/Error workflow: its failed leaf steps, earliest finished first, or else the workflow itself. */
+function failingOf(wf: Workflow, wfName: string, ordered: readonly StepView[]): WorkflowView['failing'] {
+  if (!isFailedPhase(wf.status?.phase)) return undefined;
   const isGroup = (r: StepView) => !r.item && ordered.some((x) => x.item && x.task === r.name);
   const failed = ordered
-    .filter((r) => (r.phase === 'Failed' || r.phase === 'Error') && !isGroup(r))
+    .filter((r) => isFailedPhase(r.phase) && !isGroup(r))
     .sort((x, y) => (ms(x.finishedAt) ?? Infinity) - (ms(y.finishedAt) ?? Infinity))
     .map((r) => ({ step: r.name, message: r.message }));
-  const wfFailed = wf.status?.phase === 'Failed' || wf.status?.phase === 'Error';
+  return failed.length > 0 ? failed : [{ step: wfName, message: wf.status?.message }];
+}
+
+/**
+ * The view of a workflow at time `now`.
+ * @param template the pipeline WorkflowTemplate, to list tasks that have no node yet
+ */
+export function viewWorkflow(wf: Workflow, now: number, template?: KubeObject): WorkflowView {
+  const idx = indexNodes(wf);
+  const name = idx.wfName;
+  const completed = isCompleted(wf);
+  const ctx: RowContext = { now, wfEnd: completed ? wf.status?.finishedAt : undefined };
+  const order = taskOrder(wf, template);
+  const ordered = orderSteps(stepRows(idx, ctx, order, completed), order);
   const labels = wf.metadata.labels ?? {};
   const annotations = wf.metadata.annotations ?? {};
   return {
@@ -279,8 +359,8 @@ export function viewWorkflow(wf: Workflow, now: number, template?: KubeObject): 
     resubmittedFrom: labels[RESUBMITTED_FROM],
     parameters: wf.spec?.arguments?.parameters ?? [],
     steps: ordered,
-    failing: wfFailed ? (failed.length > 0 ? failed : [{ step: name, message: wf.status?.message }]) : undefined,
-    outcome: outcomeOf(nodes, name),
+    failing: failingOf(wf, name, ordered),
+    outcome: outcomeOf(idx.nodes, name),
     resourceVersion: wf.metadata.resourceVersion,
   };
 }
