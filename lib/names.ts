@@ -15,6 +15,14 @@ export const VERSION_LABEL = 'app.kubernetes.io/version';
 export const PIPELINE_TEMPLATE_NAME = 'sleap-roots-pipeline';
 /** Subfolder of dist/<env>/ holding manifests for `kubectl create` (not `apply`). */
 export const RUN_FOLDER = 'run';
+/**
+ * The kustomization file that makes dist/<env>/ a kustomize root for Argo CD and Flux. Named
+ * without an extension so that `kubectl apply -f dist/<env>/` skips it (lib/synth.ts,
+ * `kustomizationFile`, cites the sources).
+ */
+export const KUSTOMIZATION_FILE = 'Kustomization';
+/** Every name kustomize takes for a kustomization file (kustomize api/konfig `RecognizedKustomizationFileNames`). */
+export const KUSTOMIZATION_FILE_NAMES: readonly string[] = ['kustomization.yaml', 'kustomization.yml', KUSTOMIZATION_FILE];
 /** Output parameter of the gate (the workflow's exit handler) holding its summary of the batch. */
 export const OUTCOME_OUTPUT = 'outcome';
 /** Workflow parameter that makes every step run again despite success markers (resume). */

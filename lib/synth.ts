@@ -11,7 +11,7 @@ import { ConfigError, type ConfigProblem } from './config/problems';
 import { pipelineFromEnvironment } from './config/adapter';
 import { SleapRootsPipeline } from './constructs/pipeline';
 import { SleapRootsRun } from './constructs/run';
-import { KIND_ORDER, PIPELINE_TEMPLATE_NAME, RUN_FOLDER } from './names';
+import { KIND_ORDER, KUSTOMIZATION_FILE, PIPELINE_TEMPLATE_NAME, RUN_FOLDER } from './names';
 import type { PolicyProblem } from './plan/policy';
 import { validateManifest } from './validation/manifests';
 
@@ -45,8 +45,8 @@ export function buildEnvironment(env: LoadedEnvironment, options: SynthOptions =
 }
 
 /**
- * Synthesizes one environment into files `<env>/NN-<kind>-<name>.yaml` and
- * `<env>/run/<name>.yaml`.
+ * Synthesizes one environment into files `<env>/NN-<kind>-<name>.yaml`, `<env>/Kustomization`
+ * (listing them, see {@link kustomizationFile}) and `<env>/run/<name>.yaml`.
  * @throws ConfigError naming every policy and schema problem
  */
 export function synthesizeEnvironment(env: LoadedEnvironment, options: SynthOptions = {}): SynthesizedFile[] {
@@ -82,14 +82,68 @@ export function synthesizeEnvironment(env: LoadedEnvironment, options: SynthOpti
     }
     files.push({ path: file, content: header + stringify(obj, { lineWidth: 0, aliasDuplicateObjects: false }) });
   };
-  for (const obj of pipeline.toJson() as Record<string, unknown>[]) render(obj, `${env.name}/${fileNameOf(obj)}`);
+  const objectFiles = (pipeline.toJson() as Record<string, unknown>[]).map((obj) => {
+    const name = fileNameOf(obj);
+    render(obj, `${env.name}/${name}`);
+    return name;
+  });
+  files.push(kustomizationFile(header, env.name, objectFiles));
   for (const obj of run.toJson() as Record<string, unknown>[]) render(obj, `${env.name}/${RUN_FOLDER}/${PIPELINE_TEMPLATE_NAME}.yaml`);
   for (const [what, where] of schemaProblems) {
     const files = where.length === 1 ? `${where[0]} does not match its schema` : `${where[0]} (and ${where.length - 1} more) do not match their schemas`;
     problems.push({ file: env.file, path: '', message: `synthesized ${files}: ${what}` });
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return files.sort((a, b) => compare(a.path, b.path));
+}
+
+/**
+ * `<env>/Kustomization`: makes dist/<env>/ a kustomize root, so Argo CD and Flux can point at it.
+ * It lists every object file of the folder, sorted (apply order), and never run/ (its Workflow has
+ * only generateName: `kubectl create`, never apply). It sets no namespace, prefix or label: the
+ * objects already carry theirs.
+ *
+ * Why the extension-less name `Kustomization` and not `kustomization.yaml`:
+ * - kubectl (kubernetes/cli-runtime v0.32.13, kubectl 1.32): pkg/resource/builder.go
+ *   `Builder.FilenameParam` (-f) calls `Builder.Path`, which walks a folder with
+ *   `ExpandPathsToFileVisitors` (pkg/resource/visitor.go); that skips, through `ignoreFile`, each
+ *   file whose `filepath.Ext` is not in `FileExtensions` (builder.go: .json, .yaml, .yml).
+ *   So `kubectl apply -f dist/<env>/` (what the README promises) skips `Kustomization`, but would
+ *   read `kustomization.yaml` as an object of kind Kustomization (kustomize.config.k8s.io/v1beta1),
+ *   which no API server serves, and fail (test/kubectl-dist.test.ts shows both).
+ * - kustomize (kubernetes-sigs/kustomize, api v0.18.0 = kustomize v5.5.0, what kubectl 1.32
+ *   embeds; unchanged in v0.21):
+ *   api/konfig/general.go `RecognizedKustomizationFileNames` is kustomization.yaml,
+ *   kustomization.yml, Kustomization; api/internal/target/kusttarget.go `LoadKustFile` loads
+ *   whichever one the folder has (and refuses a folder with two).
+ * - Argo CD (argoproj/argo-cd v2.4 to v3.5.1): util/app/discovery/discovery.go `Discover` (through `AppType`, called
+ *   by reposerver/repository/repository.go `GetAppSourceType`) makes a folder holding a file for
+ *   which util/kustomize/kustomize.go `IsKustomization` holds (`KustomizationNames`: the same
+ *   three names) a kustomize app; otherwise a plain directory app.
+ * - Flux (fluxcd/pkg, module kustomize v1.39, which kustomize-controller builds with):
+ *   kustomize/kustomize_generator.go `findOrGenerateKustomization` uses an existing file of any of
+ *   konfig.RecognizedKustomizationFileNames as it is, and only when there is none generates one
+ *   with `scanManifests`, which walks subfolders too: it would take run/ and fail on its Workflow
+ *   (kustomize: missing metadata.name). So the file must be there, and `Kustomization` is found.
+ *
+ * `sortOptions.order: fifo` (kustomize 5.0 / api v0.13 and later: Argo CD 2.7+, fluxcd/pkg/kustomize
+ * 1.2+ so every Flux serving kustomize.toolkit.fluxcd.io/v1, kubectl 1.27+; older ones reject it) keeps
+ * this order in `kustomize build` (and `kubectl apply -k`): kustomize's default (legacy) order sorts
+ * WorkflowTemplates by name, which puts the pipeline template before the predictor it calls.
+ */
+function kustomizationFile(header: string, environment: string, objectFiles: readonly string[]): SynthesizedFile {
+  const kustomization = {
+    apiVersion: 'kustomize.config.k8s.io/v1beta1',
+    kind: 'Kustomization',
+    resources: [...objectFiles].sort(compare),
+    sortOptions: { order: 'fifo' },
+  };
+  const about = `# The kustomize root of dist/${environment}/ for Argo CD and Flux: every object file, in apply order; never ${RUN_FOLDER}/ (kubectl create only).\n`;
+  return { path: `${environment}/${KUSTOMIZATION_FILE}`, content: header + about + stringify(kustomization, { lineWidth: 0 }) };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**

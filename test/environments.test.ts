@@ -127,7 +127,8 @@ describe.each(SHIPPED)('environment %s', (name) => {
   });
 
   it('orders files so kubectl apply creates identities before templates, steps before the pipeline', () => {
-    const kinds = files.filter((f) => f.path.split('/').length === 2).map((f) => path.basename(f.path));
+    // What kubectl apply -f reads (.yaml; not the extension-less Kustomization).
+    const kinds = files.filter((f) => f.path.split('/').length === 2 && f.path.endsWith('.yaml')).map((f) => path.basename(f.path));
     const rank = (re: RegExp) => kinds.findIndex((k) => re.test(k));
     expect(rank(/serviceaccount/)).toBeLessThan(rank(/-role-/));
     expect(rank(/-role-/)).toBeLessThan(rank(/rolebinding/));

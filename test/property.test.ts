@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify } from 'yaml';
 import { parseEnvironment } from '../lib/config/load';
 import { ConfigError } from '../lib/config/problems';
+import { KUSTOMIZATION_FILE, RUN_FOLDER } from '../lib/names';
 import { synthesizeEnvironment } from '../lib/synth';
 import { validateManifest } from '../lib/validation/manifests';
 
@@ -99,7 +100,11 @@ describe('any environment', () => {
         const text = stringify(cfg);
         try {
           const files = synthesizeEnvironment(parseEnvironment('environments/prop.yaml', text));
-          for (const f of files) expect(validateManifest(parseYaml(f.content)), f.path).toEqual([]);
+          const objects = files.filter((f) => f.path !== `prop/${KUSTOMIZATION_FILE}`);
+          for (const f of objects) expect(validateManifest(parseYaml(f.content)), f.path).toEqual([]);
+          // The kustomization lists exactly the objects kubectl apply -f reads, never run/.
+          const kustomization = parseYaml(files.find((f) => f.path === `prop/${KUSTOMIZATION_FILE}`)!.content);
+          expect(kustomization.resources).toEqual(objects.filter((f) => !f.path.startsWith(`prop/${RUN_FOLDER}/`)).map((f) => f.path.slice('prop/'.length)));
           accepted++;
         } catch (e) {
           if (!(e instanceof ConfigError)) throw e;

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { KIND_ORDER, RUN_FOLDER } from '../names';
+import { KIND_ORDER, KUSTOMIZATION_FILE_NAMES, RUN_FOLDER } from '../names';
 import { UserError } from './errors';
 import { kindOf, type KubeObject } from './resources';
 
@@ -60,6 +60,9 @@ export function readDist(distRoot: string, environment: string): DistTree {
 function readFolder(dir: string): Manifest[] {
   const out: Manifest[] = [];
   for (const name of fs.readdirSync(dir).sort()) {
+    // The kustomization file (dist/<env>/Kustomization, for GitOps tools) lists the objects; it is
+    // none itself. Any name kustomize takes is skipped, so a hand-made kustomization.yaml is too.
+    if (KUSTOMIZATION_FILE_NAMES.includes(name)) continue;
     if (!/\.ya?ml$/.test(name)) continue;
     const file = path.join(dir, name);
     if (!fs.statSync(file).isFile()) continue;

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { parseEnvironment, type LoadedEnvironment } from '../../lib/config/load';
 import { ConfigError } from '../../lib/config/problems';
+import { KUSTOMIZATION_FILE } from '../../lib/names';
 import { synthesizeEnvironment, type SynthesizedFile } from '../../lib/synth';
 import { version } from '../../package.json';
 
@@ -22,10 +23,11 @@ export interface Manifest {
   readonly obj: any;
 }
 
-/** Synthesizes an environment and parses every file back. */
+/** Synthesizes an environment and parses every object file back (not the Kustomization, which lists them). */
 export function synth(env: LoadedEnvironment): { files: SynthesizedFile[]; manifests: Manifest[] } {
   const files = synthesizeEnvironment(env, { version });
-  return { files, manifests: files.map((f) => ({ file: f.path, obj: parseYaml(f.content) })) };
+  const objectFiles = files.filter((f) => path.basename(f.path) !== KUSTOMIZATION_FILE);
+  return { files, manifests: objectFiles.map((f) => ({ file: f.path, obj: parseYaml(f.content) })) };
 }
 
 /** A valid Run:AI-style environment as plain data, for tests to vary. */
