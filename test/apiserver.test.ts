@@ -393,6 +393,30 @@ describe('objects', () => {
     );
   });
 
+  it('folds a Secret\'s stringData into data on every write, never storing or answering it', async () => {
+    const s = await start();
+    const path = '/api/v1/namespaces/argo/secrets';
+    const b64 = (v: string) => Buffer.from(v).toString('base64');
+    const secret = (name: string, body: object) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'argo' }, type: 'Opaque', ...body });
+    const created = await call(s, 'POST', path, secret('a', { data: { user: b64('me'), token: b64('old') }, stringData: { token: 'new' } }));
+    expect(created.status).toBe(201);
+    expect(created.json.stringData).toBeUndefined();
+    expect(created.json.data).toEqual({ user: b64('me'), token: b64('new') });
+    const patched = await call(s, 'PATCH', `${path}/a`, { stringData: { extra: 'x' } }, { contentType: 'application/merge-patch+json' });
+    expect(patched.json.stringData).toBeUndefined();
+    expect(patched.json.data.extra).toBe(b64('x'));
+    const applyPath = (name: string, q = '') => `${path}/${name}?fieldManager=m${q}`;
+    const dry = await call(s, 'PATCH', applyPath('b', '&dryRun=All'), secret('b', { stringData: { k: 'v' } }), { contentType: 'application/apply-patch+yaml' });
+    expect(dry.json.stringData).toBeUndefined();
+    expect(dry.json.data).toEqual({ k: b64('v') });
+    const applied = await call(s, 'PATCH', applyPath('b'), secret('b', { stringData: { k: 'v' } }), { contentType: 'application/apply-patch+yaml' });
+    expect(applied.json.data).toEqual({ k: b64('v') });
+    expect(applied.json.metadata.managedFields[0].fieldsV1['f:stringData']).toEqual({ 'f:k': {} });
+    expect(s.get({ apiVersion: 'v1', kind: 'Secret', namespace: 'argo', name: 'b' })!.stringData).toBeUndefined();
+    const again = await call(s, 'PATCH', applyPath('b'), secret('b', { stringData: { k: 'v' } }), { contentType: 'application/apply-patch+yaml' });
+    expect(again.json.metadata.resourceVersion).toBe(applied.json.metadata.resourceVersion);
+  });
+
   it('DELETE answers with the object or a Status; finalizers defer deletion', async () => {
     const s = await start();
     s.put(wf('a'));

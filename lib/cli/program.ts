@@ -1,13 +1,15 @@
 /**
  * The `sleap-roots` command line: commander wiring of the commands in ./commands.
  *
- * Exit codes: 0 success; 1 failure (API error, failed workflow, failed check); 2 usage error;
- * 3 `retry` not performed (it says which command does it); 130 detached with Ctrl-C (the
- * workflow keeps running).
+ * Exit codes: 0 success; 1 failure (API error, failed workflow, failed check); 2 usage error
+ * (an unknown command too, with or without --help); 3 `retry` not performed (it says which
+ * command does it); 130 detached with Ctrl-C (the workflow keeps running). `diff` follows
+ * `kubectl diff`: 0 no differences, 1 differences, 2 any error.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { formatError, isAbortError } from '../cluster/errors';
 import { deployCommand } from './commands/deploy';
+import { EXIT_DIFF_ERROR, diffCommand } from './commands/diff';
 import { doctorCommand } from './commands/doctor';
 import { listCommand, statusCommand } from './commands/inspect';
 import { retryCommand } from './commands/retry';
@@ -41,8 +43,14 @@ function logOptions(cmd: Command): Command {
     .option('--timestamps', 'prefix log lines with their timestamps');
 }
 
+/** How an action ends on an error. */
+interface RunOptions {
+  /** The exit code of an error (printed as usual). @default 1 */
+  readonly errorExitCode?: number;
+}
+
 /** Wraps a command's implementation as a commander action that gets a new Session. */
-type Run = <A extends unknown[]>(fn: (s: Session, ...args: A) => Promise<number>) => (...args: unknown[]) => Promise<void>;
+type Run = <A extends unknown[]>(fn: (s: Session, ...args: A) => Promise<number>, options?: RunOptions) => (...args: unknown[]) => Promise<void>;
 
 /** The actions' shared state: the exit code of the last one, and the sessions to close. */
 interface Runner {
@@ -51,12 +59,12 @@ interface Runner {
   exitCode(): number;
 }
 
-/** Makes `run`: an error is printed (its stack too under --verbose) and gives 1; Ctrl-C gives EXIT_DETACHED. */
+/** Makes `run`: an error is printed (its stack too under --verbose) and gives 1 (or `errorExitCode`); Ctrl-C gives EXIT_DETACHED. */
 function createRunner(io: CliIO): Runner {
   let exitCode = 0;
   const sessions: Session[] = [];
   const run: Run =
-    <A extends unknown[]>(fn: (s: Session, ...args: A) => Promise<number>) =>
+    <A extends unknown[]>(fn: (s: Session, ...args: A) => Promise<number>, options: RunOptions = {}) =>
     async (...args: unknown[]): Promise<void> => {
       const cmd = args[args.length - 1] as Command;
       const rest = args.slice(0, -1) as A;
@@ -76,7 +84,7 @@ function createRunner(io: CliIO): Runner {
         if (opts.verbose && e instanceof Error && !['ApiError', 'NetworkError', 'UserError'].includes(e.name) && e.stack) {
           err.write(`${e.stack}\n`);
         }
-        exitCode = 1;
+        exitCode = options.errorExitCode ?? 1;
       }
     };
   return { run, sessions, exitCode: () => exitCode };
@@ -90,8 +98,19 @@ function addDeployCommand(program: Command, run: Run): void {
       .requiredOption('-e, --env <name>', 'environment (dist/<env>/)')
       .option('--dry-run', 'send dryRun=All: the server validates everything and stores nothing')
       .option('--force-conflicts', 'take over fields another field manager owns')
-      .option('--prune', 'delete objects of this environment (by label) that dist/<env>/ no longer has'),
-  ).action(run((s, o: { env: string; dryRun?: boolean; forceConflicts?: boolean; prune?: boolean }) => deployCommand(s, o)));
+      .option('--prune', 'delete objects of this environment (by label) that dist/<env>/ no longer has')
+      .option('--reset-semaphores', "apply dist/'s semaphore limits over live ones (by default a deploy keeps limits retuned on the cluster)"),
+  ).action(run((s, o: { env: string; dryRun?: boolean; forceConflicts?: boolean; prune?: boolean; resetSemaphores?: boolean }) => deployCommand(s, o)));
+}
+
+function addDiffCommand(program: Command, run: Run): void {
+  withCommon(
+    program
+      .command('diff')
+      .description('what deploy would change: live objects against a server-side dry run of dist/<env>/ as a unified diff, like kubectl diff (exit 1 if any differ)')
+      .requiredOption('-e, --env <name>', 'environment (dist/<env>/)')
+      .option('--force-conflicts', 'diff as deploy --force-conflicts would apply: take over fields another field manager owns'),
+  ).action(run((s, o: { env: string; forceConflicts?: boolean }) => diffCommand(s, o), { errorExitCode: EXIT_DIFF_ERROR }));
 }
 
 function addSubmitCommand(program: Command, run: Run): void {
@@ -199,6 +218,7 @@ function addDoctorCommand(program: Command, run: Run): void {
 /** The commands, in the order the help lists them. */
 const COMMANDS: readonly ((program: Command, run: Run) => void)[] = [
   addDeployCommand,
+  addDiffCommand,
   addSubmitCommand,
   addWatchCommand,
   addLogsCommand,
@@ -233,6 +253,13 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       program.outputHelp();
       return 2;
     }
+    const unknown = unknownCommandOf(program, argv);
+    if (unknown !== undefined) {
+      // commander would print the general help and exit 0 for `frobnicate --help`.
+      io.stderr.write(`error: unknown command '${unknown}'${suggestion(unknown, commandNames(program))}\n\n`);
+      program.outputHelp({ error: true });
+      return 2;
+    }
     await program.parseAsync([...argv], { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
@@ -245,6 +272,48 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     for (const s of runner.sessions) await s.close();
   }
   return runner.exitCode();
+}
+
+/** Names and aliases of the program's commands. */
+function commandNames(program: Command): string[] {
+  return program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+}
+
+/**
+ * The command `argv` names when the program has no such command: `frobnicate` in `frobnicate`,
+ * `frobnicate --help`, `--help frobnicate` and `help frobnicate`. The program's own options
+ * (--version, -h/--help) take no value, so the first word that is not an option is the command.
+ */
+function unknownCommandOf(program: Command, argv: readonly string[]): string | undefined {
+  let i = 0;
+  while (argv[i] === '-h' || argv[i] === '--help') i++;
+  let word = argv[i];
+  if (word === 'help') word = argv[i + 1];
+  if (word === undefined || word.startsWith('-')) return undefined;
+  return commandNames(program).includes(word) ? undefined : word;
+}
+
+/** `\n(Did you mean deploy?)` for a near miss (edit distance at most 2 and under half the name), else ''. */
+function suggestion(word: string, names: readonly string[]): string {
+  let best: { name: string; d: number } | undefined;
+  for (const name of names) {
+    const d = editDistance(word, name);
+    if (d <= 2 && d < name.length / 2 && (!best || d < best.d)) best = { name, d };
+  }
+  return best ? `\n(Did you mean ${best.name}?)` : '';
+}
+
+/** Levenshtein distance with adjacent transpositions (optimal string alignment). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
 }
 
 /** commander gives `logFile: false` for --no-log-file. */

@@ -55,6 +55,8 @@ export interface DeployOptions {
   readonly dryRun?: boolean;
   /** Delete objects of ours (by label) that are not among `objects`. @default false */
   readonly prune?: boolean;
+  /** Apply dist/'s semaphore limits over live ones (see {@link semaphoreConfigMaps}). @default false: live limits are kept */
+  readonly resetSemaphores?: boolean;
   readonly signal?: AbortSignal;
   /** @default - no progress reports */
   readonly onEvent?: (event: DeployEvent) => void;
@@ -77,6 +79,7 @@ export async function deploy(client: KubeClient, objects: readonly { readonly ob
   const results: ObjectResult[] = [];
   options.onEvent?.({ type: 'plan', objects: objects.map((m) => ({ kind: m.object.kind, name: m.object.metadata.name ?? '' })) });
   let failed = false;
+  const semaphores = semaphoreConfigMaps(objects.map((m) => m.object));
   for (const [index, m] of objects.entries()) {
     const base = { kind: m.object.kind, name: m.object.metadata.name ?? '', namespace: m.object.metadata.namespace, file: m.file };
     if (failed) {
@@ -88,7 +91,7 @@ export async function deploy(client: KubeClient, objects: readonly { readonly ob
     options.onEvent?.({ type: 'start', index, kind: base.kind, name: base.name });
     let result: ObjectResult;
     try {
-      result = { ...base, ...(await applyOne(client, m.object, options)) };
+      result = { ...base, ...(await applyOne(client, m.object, options, semaphores)) };
     } catch (e) {
       // Not about this object: the whole deploy cannot go on.
       if (isAbortError(e) || isStatus(e, 401) || e instanceof NetworkError) throw e;
@@ -107,7 +110,7 @@ export async function deploy(client: KubeClient, objects: readonly { readonly ob
   return { results, ok: !failed };
 }
 
-async function applyOne(client: KubeClient, obj: KubeObject, options: DeployOptions): Promise<Pick<ObjectResult, 'outcome' | 'detail'>> {
+async function applyOne(client: KubeClient, obj: KubeObject, options: DeployOptions, semaphores: ReadonlySet<string>): Promise<Pick<ObjectResult, 'outcome' | 'detail'>> {
   const path = objectPath(obj);
   let before: KubeObject | undefined;
   let readable = true;
@@ -118,12 +121,15 @@ async function applyOne(client: KubeClient, obj: KubeObject, options: DeployOpti
     else if (isStatus(e, 403)) readable = false;
     else throw e;
   }
+  const isSemaphores = obj.kind === 'ConfigMap' && semaphores.has(obj.metadata.name ?? '');
+  if (before && isSemaphores && !options.resetSemaphores) return keepLiveLimits(client, obj, before, options);
   const after = await client.json<KubeObject>({
     method: 'PATCH',
     path,
     query: {
       fieldManager: options.fieldManager ?? FIELD_MANAGER,
-      force: options.forceConflicts ? true : undefined,
+      // A reset takes the limits back from whoever retuned them (`kubectl patch` owns them then).
+      force: options.forceConflicts || (isSemaphores && options.resetSemaphores) ? true : undefined,
       dryRun: options.dryRun ? 'All' : undefined,
     },
     // JSON is YAML: the apply-patch+yaml content type takes it as is.
@@ -135,6 +141,62 @@ async function applyOne(client: KubeClient, obj: KubeObject, options: DeployOpti
   if (!before) return { outcome: 'created' };
   if (options.dryRun) return { outcome: sameContent(before, after) ? 'unchanged' : 'changed' };
   return { outcome: before.metadata.resourceVersion === after?.metadata?.resourceVersion ? 'unchanged' : 'changed' };
+}
+
+/**
+ * The ConfigMaps holding semaphore limits: those the WorkflowTemplates name in
+ * `synchronization.semaphores[].configMapKeyRef`. Argo reads a limit from its ConfigMap while
+ * workflows run, not once (workflow/sync/cached_limit.go `cachedLimit.get`, re-read after
+ * `semaphoreLimitCacheSeconds`, 0 by default: at every check; semaphore.go `newInternalSemaphore`),
+ * so a lab retunes a live limit with `kubectl patch` while batches run. Deploy therefore creates
+ * such a ConfigMap when it is absent, adds the keys dist/ has and the cluster lacks, and keeps
+ * every live limit unless told to reset them.
+ */
+export function semaphoreConfigMaps(objects: readonly KubeObject[]): Set<string> {
+  const names = new Set<string>();
+  const walk = (value: unknown, inSync: boolean): void => {
+    if (Array.isArray(value)) for (const v of value) walk(v, inSync);
+    else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        if (inSync && k === 'configMapKeyRef' && v && typeof v === 'object' && typeof (v as { name?: unknown }).name === 'string') names.add((v as { name: string }).name);
+        walk(v, inSync || k === 'synchronization');
+      }
+    }
+  };
+  for (const o of objects) if (o.kind === 'WorkflowTemplate') walk(o.spec, false);
+  return names;
+}
+
+/** The limits dist/ and the cluster disagree on, and the keys only dist/ has. */
+export function semaphoreDrift(desired: KubeObject, live: KubeObject): { differ: { key: string; live: string; desired: string }[]; missing: Record<string, string> } {
+  const want = (desired.data ?? {}) as Record<string, string>;
+  const have = (live.data ?? {}) as Record<string, string>;
+  const differ = Object.entries(want).filter(([k, v]) => Object.hasOwn(have, k) && have[k] !== v).map(([key, v]) => ({ key, live: have[key], desired: v }));
+  const missing = Object.fromEntries(Object.entries(want).filter(([k]) => !Object.hasOwn(have, k)));
+  return { differ, missing };
+}
+
+/** A live semaphore ConfigMap: its limits stay; keys it lacks are added by a merge patch (which leaves the others alone). */
+async function keepLiveLimits(client: KubeClient, obj: KubeObject, live: KubeObject, options: DeployOptions): Promise<Pick<ObjectResult, 'outcome' | 'detail'>> {
+  const { differ, missing } = semaphoreDrift(obj, live);
+  const added = Object.entries(missing).map(([k, v]) => `${k}=${v}`);
+  if (added.length > 0) {
+    await client.json<KubeObject>({
+      method: 'PATCH',
+      path: objectPath(obj),
+      query: { fieldManager: options.fieldManager ?? FIELD_MANAGER, dryRun: options.dryRun ? 'All' : undefined },
+      body: JSON.stringify({ data: missing }),
+      contentType: 'application/merge-patch+json',
+      signal: options.signal,
+    });
+  }
+  const kept = differ.map((d) => `${d.key}: ${d.live} live, ${d.desired} in dist/`);
+  const detail = [
+    ...(added.length > 0 ? [`added ${added.join(', ')}`] : []),
+    ...(kept.length > 0 ? [`live limits kept (${kept.join('; ')}); --reset-semaphores applies dist/'s`] : []),
+  ].join('; ');
+  if (added.length > 0) return { outcome: 'changed', detail };
+  return kept.length > 0 ? { outcome: 'kept', detail } : { outcome: 'unchanged' };
 }
 
 /**

@@ -11,6 +11,8 @@ import { ApiError, formatError, isAbortError, isStatus } from './errors';
 import type { KubeClient } from './http';
 import type { DistTree, Manifest } from './manifests';
 import { KINDS, resourcePath, type KubeList, type KubeObject } from './resources';
+import { semaphoreConfigMaps, semaphoreDrift } from './apply';
+import { distStaleness } from './staleness';
 
 /** pass / fail; warn: could not be fully verified; info: cannot be checked through the API at all. */
 export type CheckLevel = 'pass' | 'warn' | 'fail' | 'info';
@@ -30,8 +32,10 @@ export interface CheckResult {
 export interface DoctorOptions {
   readonly namespace: string;
   readonly dist: DistTree;
-  /** The environment file, to tell whether dist/ is older than it. @default - not checked */
+  /** The environment file, to tell whether dist/ is what it synthesizes. @default - not checked */
   readonly environmentFile?: string;
+  /** The pipeline version dist/ was synthesized with (its version label). @default - none */
+  readonly version?: string;
   /** Extended resource of a whole GPU, for Run:AI fraction/memory requests. @default 'nvidia.com/gpu' */
   readonly gpuResourceName?: string;
   /** How this connection was given, for fixes (`--server ...` / `context "x"`). */
@@ -67,7 +71,10 @@ function add<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
 /** Reads what the manifests need from the cluster. */
 export function requirementsOf(dist: DistTree): Requirements {
   const templates = dist.objects.filter((m) => m.object.kind === 'WorkflowTemplate');
-  const identity = dist.objects.filter((m) => ['ServiceAccount', 'Secret', 'Role', 'RoleBinding', 'ConfigMap'].includes(m.object.kind));
+  // Semaphore ConfigMaps are the lab's to retune (deploy keeps live limits): checked under
+  // "config maps and semaphores", where a retuned limit is a warning, not a difference.
+  const semaphoreMaps = semaphoreConfigMaps(dist.objects.map((m) => m.object));
+  const identity = dist.objects.filter((m) => ['ServiceAccount', 'Secret', 'Role', 'RoleBinding', 'ConfigMap'].includes(m.object.kind) && !(m.object.kind === 'ConfigMap' && semaphoreMaps.has(m.object.metadata.name ?? '')));
   const ownSecrets = new Set(dist.objects.filter((m) => m.object.kind === 'Secret').map((m) => m.object.metadata.name));
   const ownConfigMaps = new Map(dist.objects.filter((m) => m.object.kind === 'ConfigMap').map((m) => [m.object.metadata.name, m.object]));
   const priorityClasses = new Map<string, string[]>();
@@ -150,7 +157,7 @@ export async function runDoctor(client: KubeClient, options: DoctorOptions): Pro
     }
   };
 
-  if (options.environmentFile) await guard('dist up to date', async () => distFreshness(options.dist, options.environmentFile as string));
+  if (options.environmentFile) await guard('dist up to date', async () => distFreshness(options.dist, options.environmentFile as string, options.version));
   const api = await checkApi(client, options.target, signal);
   report(api);
   if (!api.ok) return results;
@@ -165,7 +172,7 @@ export async function runDoctor(client: KubeClient, options: DoctorOptions): Pro
   await guard('GPU capacity', () => checkGpus(client, req, options.gpuResourceName ?? 'nvidia.com/gpu', signal));
   await guard('priority classes', () => checkPriorityClasses(client, req, signal));
   await guard('secrets', () => checkSecrets(client, req, ns, signal));
-  await guard('config maps', () => checkConfigMaps(client, req, ns, signal));
+  await guard('config maps', () => checkConfigMaps(client, req, ns, options.dist, signal));
   report(hostPathNotice(req));
   return results;
 }
@@ -180,13 +187,16 @@ function warn(name: string, detail: string, fix?: string): CheckResult {
   return { name, ok: true, level: 'warn', detail, fix };
 }
 
-function distFreshness(dist: DistTree, envFile: string): CheckResult {
+async function distFreshness(dist: DistTree, envFile: string, version: string | undefined): Promise<CheckResult> {
   const name = 'dist up to date';
   if (!fs.existsSync(envFile)) return warn(name, `${envFile} not found; cannot tell whether ${dist.dir}/ is current`);
-  const envTime = fs.statSync(envFile).mtimeMs;
-  const oldest = Math.min(...dist.objects.map((m) => fs.statSync(m.file).mtimeMs));
-  if (oldest + 1000 < envTime) return warn(name, `${envFile} changed after ${dist.dir}/ was synthesized`, "run 'npx cdk8s synth', then deploy again");
-  return pass(name, `${dist.dir}/ is newer than ${envFile}`);
+  const s = await distStaleness(dist, envFile, version);
+  if (s.problems) return warn(name, `${envFile} does not synthesize (${s.problems}); ${dist.dir}/ is from an earlier version of it`, "fix the environment file and run 'npx cdk8s synth'");
+  if (s.differences.length > 0) {
+    const shown = s.differences.slice(0, 3).join(', ') + (s.differences.length > 3 ? `, and ${s.differences.length - 3} more` : '');
+    return warn(name, `${dist.dir}/ is not what ${envFile} synthesizes: ${shown}`, "run 'npx cdk8s synth' (and commit dist/), then deploy again");
+  }
+  return pass(name, `${dist.dir}/ is what ${envFile} synthesizes (as 'npm run synth:check' compares)`);
 }
 
 async function checkApi(client: KubeClient, target: string | undefined, signal?: AbortSignal): Promise<CheckResult> {
@@ -460,11 +470,12 @@ async function checkSecrets(client: KubeClient, req: Requirements, ns: string, s
   return pass(name, ok.join(', '));
 }
 
-async function checkConfigMaps(client: KubeClient, req: Requirements, ns: string, signal?: AbortSignal): Promise<CheckResult> {
+async function checkConfigMaps(client: KubeClient, req: Requirements, ns: string, dist: DistTree, signal?: AbortSignal): Promise<CheckResult> {
   const name = 'config maps and semaphores';
   if (req.configMaps.size === 0 && req.semaphores.size === 0) return pass(name, 'no step reads a ConfigMap or uses a semaphore');
   const problems: string[] = [];
   const ok: string[] = [];
+  const drift: string[] = [];
   const names = new Set([...req.configMaps.keys(), ...req.semaphores.keys()]);
   for (const cm of names) {
     let data: Record<string, string>;
@@ -483,9 +494,16 @@ async function checkConfigMaps(client: KubeClient, req: Requirements, ns: string
       else if (!/^[1-9]\d*$/.test(String(data[k]).trim())) problems.push(`semaphore ${cm}.${k} is ${JSON.stringify(data[k])}, not a positive whole number`);
       else ok.push(`semaphore ${cm}.${k}=${data[k]}`);
     }
+    const desired = dist.objects.find((m) => m.object.kind === 'ConfigMap' && m.object.metadata.name === cm)?.object;
+    if (desired && req.semaphores.has(cm)) {
+      for (const d of semaphoreDrift(desired, { apiVersion: 'v1', kind: 'ConfigMap', metadata: {}, data }).differ) drift.push(`${cm}.${d.key} is ${d.live} live, ${d.desired} in dist/`);
+    }
     if (!req.semaphores.has(cm)) ok.push(cm);
   }
   if (problems.length > 0) return fail(name, problems.join('; '), `create or fix them in "${ns}" before the templates (a missing semaphore turns gated steps to Error), e.g. kubectl create configmap NAME -n ${ns} --from-literal=KEY=8`);
+  if (drift.length > 0) {
+    return warn(name, `${ok.join(', ')}; retuned on the cluster: ${drift.join('; ')}`, "deploy keeps live limits; 'sleap-roots deploy --reset-semaphores' applies dist/'s, or change the environment file to match");
+  }
   return pass(name, ok.join(', '));
 }
 

@@ -78,9 +78,9 @@ describe('doctor', () => {
     expect(m.get('may create workflows.argoproj.io')).toMatch(/^FAIL not allowed in "runai-talmo-lab" \(needed by submit\).*→ fix: ask the cluster admin for a Role in "runai-talmo-lab" with verbs \[create\] on workflows\.argoproj\.io/);
     expect(m.get('may watch workflows.argoproj.io')).toMatch(/^PASS/);
     expect(m.get('config maps and semaphores')).toMatch(/^FAIL semaphore sleap-roots-semaphores\.pipeline-gpu is "eight", not a positive whole number/);
-    // The changed ConfigMap also differs from dist/.
-    expect(m.get('service account and RBAC')).toMatch(/^FAIL differs from dist\/: ConfigMap\/sleap-roots-semaphores at \.data\.pipeline-gpu \(dist "4", cluster "eight"\)/);
-    expect(r.stdout).toMatch(/^problems found: checks: \d+ pass, 0 warn, 5 fail, 1 info$/m);
+    // The semaphore ConfigMap is the lab's to retune: its values are judged only under config maps.
+    expect(m.get('service account and RBAC')).toMatch(/^PASS/);
+    expect(r.stdout).toMatch(/^problems found: checks: \d+ pass, 0 warn, 4 fail, 1 info$/m);
   });
 
   it('warns, not fails, where a namespace-scoped user may not look (namespaces, nodes, priority classes)', async () => {

@@ -121,6 +121,14 @@ describe.skipIf(!KUBECONFIG)('end to end on a real cluster (SLEAP_ROOTS_E2E_KUBE
     expect(doctor.stdout).toMatch(/^PASS\s+template sleap-roots-pipeline: identical/m);
   }, 120_000);
 
+  it('diff: nothing to change right after the deploy (exit 0, every object unchanged)', async () => {
+    const same = await sleapRoots('diff', '--env', ENV);
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toBe('');
+    const json = await sleapRoots('diff', '--env', ENV, '-o', 'json');
+    expect((JSON.parse(json.stdout) as { change: string }[]).every((d) => d.change === 'none')).toBe(true);
+  }, 120_000);
+
   it('submit --watch --logs runs the pipeline to Succeeded with every log line in the log file', async () => {
     const r = await sleapRoots('submit', '--env', ENV, '--watch', '--logs', '--log-file', 'ok.log');
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);

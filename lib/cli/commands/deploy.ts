@@ -1,9 +1,9 @@
 /**
  * `sleap-roots deploy --env <name>`: server-side apply of dist/<env>/.
  */
-import * as fs from 'node:fs';
 import { deploy } from '../../cluster/apply';
 import { withNamespace } from '../../cluster/manifests';
+import { distStaleness } from '../../cluster/staleness';
 import { DeployView } from '../deploy-view';
 import type { Session } from '../session';
 
@@ -13,6 +13,7 @@ export interface DeployCommandOptions {
   readonly dryRun?: boolean;
   readonly forceConflicts?: boolean;
   readonly prune?: boolean;
+  readonly resetSemaphores?: boolean;
 }
 
 /** Runs deploy; returns the exit code. */
@@ -22,8 +23,8 @@ export async function deployCommand(s: Session, o: DeployCommandOptions): Promis
   const objects = dist.objects.map((m) => ({ file: m.file, object: withNamespace(m.object, dist.namespace, namespace) }));
   const envFile = s.environmentFile(o.env);
   if (envFile && !s.json) {
-    const newest = Math.min(...dist.objects.map((m) => fs.statSync(m.file).mtimeMs));
-    if (fs.statSync(envFile).mtimeMs > newest + 1000) s.io.stderr.write(`note: ${envFile} changed after ${dist.dir}/ was synthesized; run 'npx cdk8s synth' first if that change should be deployed\n`);
+    const stale = await distStaleness(dist, envFile, s.io.version);
+    if (stale.differences.length > 0) s.io.stderr.write(`note: ${dist.dir}/ is not what ${envFile} synthesizes (${stale.differences.length} file${stale.differences.length === 1 ? '' : 's'} differ); run 'npx cdk8s synth' first if that change should be deployed\n`);
   }
   const client = await s.client();
   if (!s.json) {
@@ -39,6 +40,7 @@ export async function deployCommand(s: Session, o: DeployCommandOptions): Promis
       dryRun: o.dryRun,
       forceConflicts: o.forceConflicts,
       prune: o.prune,
+      resetSemaphores: o.resetSemaphores,
       signal: s.io.signal,
       onEvent: (e) => view.onEvent(e),
     });

@@ -19,6 +19,7 @@ export async function doctorCommand(s: Session, o: { env: string; gpuResource?: 
       namespace,
       dist,
       environmentFile: s.environmentFile(o.env),
+      version: s.io.version,
       gpuResourceName: o.gpuResource,
       target: client.connection.describe(),
       signal: s.io.signal,

@@ -132,6 +132,21 @@ export function mergeForUpdate(rt: ResourceType, old: KObject, incoming: KObject
   return next;
 }
 
+/**
+ * A Secret's write-only `stringData` merged into `data` (base64; a stringData key wins) and dropped, as the
+ * apiserver's v1 conversion does: a Secret is never stored or answered with stringData.
+ */
+export function foldStringData(rt: ResourceType, obj: KObject): void {
+  if (rt.group !== '' || rt.resource !== 'secrets' || obj.stringData === undefined) return;
+  const strings = obj.stringData;
+  delete obj.stringData;
+  if (!strings || typeof strings !== 'object' || Array.isArray(strings)) return;
+  const entries = Object.entries(strings as Record<string, unknown>);
+  if (entries.length === 0) return;
+  obj.data = { ...(obj.data ?? {}) };
+  for (const [k, v] of entries) obj.data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+}
+
 /** Strips fields a client may not set on create; the caller stamps uid, timestamps and names. */
 export function scrubForCreate(obj: KObject): void {
   const meta = obj.metadata;

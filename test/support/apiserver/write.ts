@@ -5,7 +5,7 @@ import { alreadyExists, badRequest, conflict, internalError, invalid, notFound, 
 import { applyConfig, incomingManagedFields, recordUpdate } from './fieldmanager';
 import { decodeBody, mediaType, queryBool, readBody, sendJson } from './http';
 import { rfc3339 } from './ids';
-import { assertTypeMatches, assertValidName, createTimeStatus, mergeForUpdate, scrubForCreate } from './objects';
+import { assertTypeMatches, assertValidName, createTimeStatus, foldStringData, mergeForUpdate, scrubForCreate } from './objects';
 import { APPLY_PATCH_YAML, JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, jsonPatch, mergePatch, strategicMergePatch } from './patch';
 import { groupVersion, type ResourceType } from './resources';
 import type { RequestContext, ServerState } from './state';
@@ -42,6 +42,7 @@ export async function handleCreate(state: ServerState, ctx: RequestContext, rout
   if (meta.resourceVersion) throw internalError('resourceVersion should not be set on objects to be created');
   ensureNamespace(state, rt, route.namespace);
   scrubForCreate(obj);
+  foldStringData(rt, obj);
   if (!meta.name && meta.generateName) meta.name = generateName(state, rt, route.namespace, meta.generateName);
   assertValidName(rt, obj);
   if (state.store.get(rt, route.namespace, meta.name!)) throw alreadyExists(rt, meta.name!);
@@ -127,6 +128,7 @@ export async function handlePatch(state: ServerState, ctx: RequestContext, route
 function storeUpdate(state: ServerState, ctx: RequestContext, route: ResourceRoute, old: KObject, incoming: KObject, manager: string, dryRun: boolean): void {
   const { rt } = route;
   incoming.metadata.managedFields = incomingManagedFields(incoming.metadata.managedFields, old.metadata.managedFields);
+  foldStringData(rt, incoming);
   const next = mergeForUpdate(rt, old, incoming, route.subresource);
   next.metadata.managedFields = recordUpdate(ownershipView(rt, route.subresource, old), ownershipView(rt, route.subresource, next)!, next.metadata.managedFields, {
     manager,
@@ -173,7 +175,9 @@ async function handleApply(state: ServerState, ctx: RequestContext, route: Resou
     scrubForCreate(cfg);
     delete cfg.metadata.resourceVersion;
     assertValidName(rt, cfg);
+    // Ownership is of the applied configuration (f:stringData stays in managedFields), the object folds it.
     const merged = applyConfig(undefined, cfg, fm);
+    foldStringData(rt, merged);
     createTimeStatus(rt, merged);
     merged.metadata.uid = state.ids.uid();
     merged.metadata.creationTimestamp = now;
@@ -188,6 +192,7 @@ async function handleApply(state: ServerState, ctx: RequestContext, route: Resou
   }
 
   const merged = applyConfig(live, cfg, fm);
+  foldStringData(rt, merged);
   const next = mergeForUpdate(rt, live, merged, route.subresource);
   respondObject(state, ctx, rt, 200, commitUpdate(state, rt, live, next, dryRun));
 }
