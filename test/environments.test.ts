@@ -226,7 +226,7 @@ describe('runai', () => {
     expect(p.container.volumeMounts.every((m: any) => m.subPath === undefined)).toBe(true);
     expect(p.container.env).toEqual(expect.arrayContaining([
       { name: 'SLEAP_ROOTS_CHUNK', value: '{{inputs.parameters.chunk}}' },
-      { name: 'SLEAP_ROOTS_ITEM_MOUNTS', value: '/workspace/images_input /workspace/output' },
+      { name: 'SLEAP_ROOTS_ITEM_MOUNTS', value: '/workspace/images_input\n/workspace/output' },
       { name: 'SLEAP_ROOTS_SCAN_TIMEOUT', value: '1200' },
       { name: 'SLEAP_ROOTS_RUN_DIR', value: '/sleap-roots/state/.sleap-roots/runs/{{workflow.name}}' },
     ]));

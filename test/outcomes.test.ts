@@ -153,6 +153,32 @@ describe.each(SHELLS.map((s) => [s.join(' '), s] as const))('under %s', (_name, 
     expect(b.runs().filter((r) => r === 'predictor scan-002')).toHaveLength(2);
   });
 
+  it('a folder named with a newline, tab or other control character is skipped with its name escaped; the rest run', async () => {
+    const b = batch({ shell, scans: scans(2) });
+    for (const bad of ['bad\nname', 'tab\tname', 'esc\u001bname']) fs.mkdirSync(path.join(b.dirs['images-input'], bad));
+    const l = await b.list();
+    expect(l.code, l.stderr).toBe(0);
+    expect(l.stderr).toContain('skipping "bad\\nname" (a control character');
+    expect(l.stderr).toContain('skipping "tab\\tname"');
+    expect(l.stderr).toContain('skipping "esc\\033name"');
+    await b.step('predictor');
+    await b.step('trait-extractor');
+    const gate = await b.gate();
+    expect(gate.code, gate.message).toBe(0);
+    expect(gate.message.trim()).toBe('2 scans: 2 succeeded, 0 partial, 0 failed');
+  });
+
+  it('a scan folder with blanks and glob characters runs through every step, and a resubmission skips it', async () => {
+    const b = batch({ shell, scans: { 'scan 1': {}, 'plate [2] *': {} }, scansPerPod: 2 });
+    expect((await b.run()).code).toBe(0);
+    expect(b.report().map((r) => r[0]).sort()).toEqual(['plate [2] *', 'scan 1']);
+    expect(fs.readFileSync(path.join(b.dirs['traits-output'], 'scan 1', 'trait-extractor.txt'), 'utf8')).toBe('trait-extractor of scan 1\n');
+    b.workflow = 'sleap-roots-pipeline-r3sub';
+    expect((await b.run()).code).toBe(0);
+    expect(b.runs().filter((r) => r === 'predictor scan 1')).toHaveLength(1);
+    expect(b.runs().filter((r) => r === 'trait-extractor plate [2] *')).toHaveLength(1);
+  });
+
   it('more scans than fanOut.maxScans: the lister refuses the batch', async () => {
     const b = batch({ shell, scans: scans(3), maxScans: 2 });
     const l = await b.list();
@@ -200,6 +226,45 @@ describe.each(SHELLS.map((s) => [s.join(' '), s] as const))('the wrapper around 
     expect(wrap(['true'], { SLEAP_ROOTS_MARKER: marker, SLEAP_ROOTS_INPUT_MARKERS: path.join(dir, 'nope') }).out).toContain('missing or newer');
   });
 
+  it('skips by input markers whose paths hold blanks and glob characters (one path per line)', () => {
+    const marker = path.join(dir, 'out put', '.sleap-roots', 'step.done');
+    const inputs = [path.join(dir, 'in put *', 'a.done'), path.join(dir, 'other [in]', 'b.done')];
+    for (const f of inputs) {
+      fs.mkdirSync(path.dirname(f), { recursive: true });
+      fs.writeFileSync(f, 'x\n');
+    }
+    fs.writeFileSync(path.join(dir, 'in put x'), 'a file the pattern would match'); // globbing would find it
+    const past = new Date(Date.now() - 60_000);
+    for (const f of inputs) fs.utimesSync(f, past, past);
+    const count = path.join(dir, 'runs');
+    const cmd = ['/bin/sh', '-c', `echo run >> '${count}'`];
+    const env = { SLEAP_ROOTS_MARKER: marker, SLEAP_ROOTS_INPUT_MARKERS: inputs.join('\n') };
+    expect(wrap(cmd, env).code).toBe(0);
+    const again = wrap(cmd, env);
+    expect(again.out).toContain('already done, skipping');
+    expect(fs.readFileSync(count, 'utf8')).toBe('run\n');
+    const future = new Date(Date.now() + 60_000);
+    fs.utimesSync(inputs[1], future, future);
+    expect(wrap(cmd, env).out).toContain(`input marker ${inputs[1]} is missing or newer`);
+    expect(fs.readFileSync(count, 'utf8')).toBe('run\nrun\n');
+  });
+
+  it('points arguments at each scan under per-scan mounts with blanks, and makes its output folders', () => {
+    const run = path.join(dir, 'run');
+    fs.mkdirSync(path.join(run, 'chunks'), { recursive: true });
+    fs.writeFileSync(path.join(run, 'chunks', '0'), 'scan 1\n');
+    const input = path.join(dir, 'images in');
+    const output = path.join(dir, 'out put');
+    const args = path.join(dir, 'args');
+    const env = { SLEAP_ROOTS_RUN_DIR: run, SLEAP_ROOTS_CHUNK: '0', SLEAP_ROOTS_ITEM_MOUNTS: `${input}\n${output}`, SLEAP_ROOTS_ITEM_OUTPUTS: output };
+    const r = wrap(['/bin/sh', '-c', `printf '%s|' "$@" > '${args}'`, 'x', input, `${output}/traits.csv`, '/elsewhere'], env);
+    expect(r.code, r.err).toBe(0);
+    expect(fs.readFileSync(args, 'utf8')).toBe(`${input}/scan 1|${output}/scan 1/traits.csv|/elsewhere|`);
+    expect(fs.statSync(path.join(output, 'scan 1')).isDirectory()).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'out'))).toBe(false); // not split at the blank
+    expect(fs.readFileSync(path.join(run, 'outcomes', 'predictor', '0'), 'utf8')).toBe('0\tscan 1\n');
+  });
+
   it('passes arguments through unquoted and untouched', () => {
     const out = path.join(dir, 'args');
     const r = wrap(['/bin/sh', '-c', `printf '%s|' "$@" > ${out}`, 'x', 'a b', '$HOME', '*'], { SLEAP_ROOTS_MARKER: path.join(dir, 'm') });
@@ -228,8 +293,10 @@ describe.each(SHELLS.map((s) => [s.join(' '), s] as const))('the wrapper around 
 describe.each(SHELLS.map((s) => [s.join(' '), s] as const))('the lister on a parameter, under %s', (_name, shell) => {
   const list = (value: string, perPod = 2) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sleap-list-'));
+    for (const f of ['file-a', 'file-b']) fs.writeFileSync(path.join(dir, f), ''); // what `*` would expand to
     const r = spawnSync(shell[0], [...shell.slice(1), '-c', shellScript('list-scans'), 'list-image-sets', 'list'], {
       encoding: 'utf8',
+      cwd: dir,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SLEAP_ROOTS_RUN_DIR: path.join(dir, 'run'), SLEAP_ROOTS_SCANS: value, SLEAP_ROOTS_SCANS_PER_POD: String(perPod), SLEAP_ROOTS_SOURCE_NAME: 'parameter scan-ids', SLEAP_ROOTS_MESSAGE_FILE: path.join(dir, 'message') },
     });
     const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8') : undefined);
@@ -250,6 +317,28 @@ describe.each(SHELLS.map((s) => [s.join(' '), s] as const))('the lister on a par
     expect(list('["x", "y"]', 5)).toMatchObject({ code: 0, stdout: '1\n', scans: 'x\ny\n' });
   });
 
+  it('keeps inner blanks and takes glob characters literally', () => {
+    expect(list('scan 1, *, plate?[2]', 5)).toMatchObject({ code: 0, scans: 'scan 1\n*\nplate?[2]\n' });
+    expect(list('["scan 1", "*"]', 5)).toMatchObject({ code: 0, scans: 'scan 1\n*\n' });
+  });
+
+  it('takes a pretty-printed JSON list (newlines, tabs and CRs around the names)', () => {
+    expect(list('[\r\n\t"a",\n  "b c"\n]\n', 5)).toMatchObject({ code: 0, scans: 'a\nb c\n' });
+  });
+
+  it('skips names with control characters, slashes or a leading dot, naming each escaped, and lists the rest', () => {
+    const r = list('ok,x\ty,"line\nbreak",a/b,..,.hidden,e\u0007f,fine', 5);
+    expect(r.code).toBe(0);
+    expect(r.scans).toBe('ok\nfine\n');
+    expect(r.stderr).toContain('skipping "x\\ty" (a control character');
+    expect(r.stderr).toContain('skipping "line\\nbreak" (a control character');
+    expect(r.stderr).toContain('skipping "e\\007f" (a control character');
+    expect(r.stderr).toContain('skipping "a/b" (a / in the name)');
+    expect(r.stderr).toContain('skipping ".." (a name starting with a dot)');
+    expect(r.stderr).toContain('skipping ".hidden" (a name starting with a dot)');
+    expect(r.stderr.split('\n').filter((l) => l.includes('skipping'))).toHaveLength(6); // one line each
+  });
+
   it('skips names it cannot pass on safely, and fails on an empty list', () => {
     const r = list('ok,"bad\\name",fine');
     expect(r.scans).toBe('ok\nfine\n');
@@ -260,10 +349,31 @@ describe.each(SHELLS.map((s) => [s.join(' '), s] as const))('the lister on a par
   });
 });
 
+describe('the wrapper environment', () => {
+  it('lists paths one per line, so a path may hold blanks', () => {
+    const predictor = Batch.manifests().find((t) => t.name === 'predictor')!;
+    const env = Object.fromEntries((predictor.container.env ?? []).map((e) => [e.name, e.value]));
+    expect(env.SLEAP_ROOTS_ITEM_MOUNTS).toBe('/workspace/images_input\n/workspace/output');
+    expect(env.SLEAP_ROOTS_ITEM_OUTPUTS).toBe('/workspace/output');
+    const traits = Batch.manifests().find((t) => t.name === 'trait-extractor')!;
+    expect(traits.container.env?.find((e) => e.name === 'SLEAP_ROOTS_INPUT_MARKERS')?.value).toBe('/workspace/input/.sleap-roots/predictor.done');
+  });
+});
+
 describe('the scripts as files', () => {
   it.each(['common', 'step', 'list-scans', 'gate'] as ShellScriptName[])('%s.sh passes shellcheck as POSIX sh', (name) => {
     const r = spawnSync('shellcheck', ['-s', 'sh', shellScriptPath(name)], { encoding: 'utf8' });
     expect(r.error, 'shellcheck is installed by .ci/run (apt-get install shellcheck)').toBeUndefined();
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  // Every optional check but the two that are style or not POSIX (require-variable-braces,
+  // require-double-brackets).
+  const OPTIONAL = 'add-default-case,avoid-nullary-conditions,check-extra-masked-returns,check-set-e-suppressed,check-unassigned-uppercase,deprecate-which,quote-safe-variables';
+  it.each(['common', 'step', 'list-scans', 'gate'] as ShellScriptName[])('%s.sh passes shellcheck with the optional checks', (name) => {
+    const r = spawnSync('shellcheck', ['-s', 'sh', '-o', OPTIONAL, shellScriptPath(name)], { encoding: 'utf8' });
+    expect(r.error).toBeUndefined();
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
   });

@@ -21,7 +21,7 @@ import { STATE_MOUNT } from '../plan/plan';
 import { acceptedExitCodes, recordsOutcomes } from '../plan/step';
 import type { ClusterSettings } from '../scheduling/cluster';
 import { MAIN_CONTAINER, type GpuPodSettings } from '../scheduling/gpu';
-import { WRAPPER_NAME, WrapperEnv, wrapperScript } from '../steps/wrapper';
+import { PATH_LIST_SEPARATOR, WRAPPER_NAME, WrapperEnv, wrapperScript } from '../steps/wrapper';
 import { toEnum } from '../values/enum';
 import { digestOf } from '../values/image';
 import type { EnvVar } from '../values/shapes';
@@ -177,7 +177,7 @@ function wrapperEnv(s: StepPlan): EnvVar[] {
   if (r) {
     env.push({ name: WrapperEnv.MARKER, value: r.markerPath });
     env.push({ name: WrapperEnv.FORCE, value: `{{workflow.parameters.${r.forceParameter}}}` });
-    if (r.inputMarkers) env.push({ name: WrapperEnv.INPUT_MARKERS, value: r.inputMarkers.join(' ') });
+    if (r.inputMarkers) env.push({ name: WrapperEnv.INPUT_MARKERS, value: pathList(s, r.inputMarkers) });
     else env.push({ name: WrapperEnv.ALWAYS_RUN, value: 'true' });
   }
   if (recordsOutcomes(s)) {
@@ -189,12 +189,23 @@ function wrapperEnv(s: StepPlan): EnvVar[] {
     const item = new Set(f.itemVolumes);
     const mounts = s.mounts.filter((m) => item.has(m.volume));
     env.push({ name: WrapperEnv.CHUNK, value: `{{inputs.parameters.${f.parameter}}}` });
-    env.push({ name: WrapperEnv.ITEM_MOUNTS, value: mounts.map((m) => m.path).join(' ') });
-    env.push({ name: WrapperEnv.ITEM_OUTPUTS, value: mounts.filter((m) => !m.readOnly).map((m) => m.path).join(' ') });
+    env.push({ name: WrapperEnv.ITEM_MOUNTS, value: pathList(s, mounts.map((m) => m.path)) });
+    env.push({ name: WrapperEnv.ITEM_OUTPUTS, value: pathList(s, mounts.filter((m) => !m.readOnly).map((m) => m.path)) });
     if (f.upstream.length > 0) env.push({ name: WrapperEnv.UPSTREAM, value: f.upstream.map((u) => `${u.step}=${u.accepted.join(',')}`).join(' ') });
     if (f.scanTimeoutSeconds) env.push({ name: WrapperEnv.SCAN_TIMEOUT, value: String(f.scanTimeoutSeconds) });
   }
   return env;
+}
+
+/**
+ * A path list for the wrapper: one path per line ({@link PATH_LIST_SEPARATOR}), so paths may hold
+ * blanks. A path with a newline (or a NUL, which no environment variable can carry) cannot be
+ * listed: refused here rather than split wrongly in the pod.
+ */
+function pathList(s: StepPlan, paths: readonly string[]): string {
+  const bad = paths.find((p) => /[\n\0]/.test(p));
+  if (bad !== undefined) throw new Error(`step ${s.name}: the path ${JSON.stringify(bad)} contains a newline; the step wrapper lists paths one per line`);
+  return paths.join(PATH_LIST_SEPARATOR);
 }
 
 /** First 8 hex digits of the SHA-256 of a template's JSON form. */

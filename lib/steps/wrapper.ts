@@ -20,6 +20,12 @@ export const WrapperEnv = {
   SCAN_TIMEOUT: 'SLEAP_ROOTS_SCAN_TIMEOUT',
 } as const;
 
+/**
+ * How the path lists (INPUT_MARKERS, ITEM_MOUNTS, ITEM_OUTPUTS) are joined: one path per line, so
+ * a path may contain blanks (step.sh walks the lines without field splitting or globbing).
+ */
+export const PATH_LIST_SEPARATOR = '\n';
+
 /** `$0` of the wrapper (shows in process listings and shell messages). */
 export const WRAPPER_NAME = 'sleap-roots-step';
 

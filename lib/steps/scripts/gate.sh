@@ -13,6 +13,10 @@
 # detail) and prints one summary line, which is also the termination message (at most 4,000
 # bytes) that Argo shows as the workflow's message when the gate fails.
 # Exit 0 only when no scan failed, every whole step was accepted and the workflow Succeeded.
+# The step lists are split on blanks (step names are Kubernetes names: no blanks, no globs), with
+# globbing off (set -f) all the same.
+
+set -f
 
 run_dir=${SLEAP_ROOTS_RUN_DIR:?SLEAP_ROOTS_RUN_DIR is not set}
 status=${SLEAP_ROOTS_WORKFLOW_STATUS:-Succeeded}
@@ -96,7 +100,7 @@ if [ -n "${SLEAP_ROOTS_SCAN_STEPS:-}" ]; then
         case $result in
           succeeded) succeeded=$((succeeded + 1)) ;;
           partial) partial=$((partial + 1)) ;;
-          failed) note_failure "$scan" "$detail" ;;
+          *) note_failure "$scan" "$detail" ;;
         esac
         printf '%s\t%s\t%s\n' "$scan" "$result" "$detail" >&3
       done 4< "$run_dir/chunks/$i"

@@ -5,6 +5,13 @@
 # not older than the markers of its inputs (SLEAP_ROOTS_INPUT_MARKERS), unless
 # SLEAP_ROOTS_FORCE=true; write the marker atomically (temp file + rename) only after exit 0.
 #
+# Path lists (SLEAP_ROOTS_INPUT_MARKERS, SLEAP_ROOTS_ITEM_MOUNTS, SLEAP_ROOTS_ITEM_OUTPUTS) hold
+# one path per line (lib/build/step-template.ts refuses a path with a newline), so a path may
+# contain blanks and glob characters. They are walked line by line by parameter expansion,
+# never split by IFS nor read from a here-document: a here-document is a temporary file for some
+# shells (bash before 5.1), and the root filesystem may be read-only. Globbing is off (set -f):
+# nothing here expands a pattern.
+#
 # Outcomes (SLEAP_ROOTS_RUN_DIR set, one folder per workflow on a shared volume): the exit code
 # of every piece of work is appended to $SLEAP_ROOTS_RUN_DIR/outcomes/<step>/<chunk> as
 # "<code><TAB><scan>", and the gate judges the batch from those files, not from Argo's node
@@ -27,6 +34,7 @@ step=${SLEAP_ROOTS_STEP:-step}
 marker_tpl=${SLEAP_ROOTS_MARKER:-}
 run_dir=${SLEAP_ROOTS_RUN_DIR:-}
 chunk=${SLEAP_ROOTS_CHUNK:-}
+set -f
 tab=$(printf '\t')
 nl='
 '
@@ -47,11 +55,17 @@ warn() { printf 'sleap-roots: %s\n' "$*" >&2; }
 
 # per_scan PATH: PATH with a per-scan mount prefix pointed at that mount's folder for $scan.
 per_scan() {
-  if [ -n "$chunk" ]; then
-    for m in ${SLEAP_ROOTS_ITEM_MOUNTS:-}; do
+  if [ -n "${chunk}" ]; then
+    ps_rest=${SLEAP_ROOTS_ITEM_MOUNTS:-}
+    while [ -n "${ps_rest}" ]; do
+      m=${ps_rest%%"${nl}"*}
+      ps_rest=${ps_rest#"${m}"}
+      ps_rest=${ps_rest#"${nl}"}
+      [ -n "${m}" ] || continue
       case "$1" in
-        "$m") printf '%s' "$m/$scan"; return ;;
-        "$m"/*) printf '%s' "$m/$scan${1#"$m"}"; return ;;
+        "${m}") printf '%s' "${m}/${scan}"; return ;;
+        "${m}"/*) printf '%s' "${m}/${scan}${1#"${m}"}"; return ;;
+        *) ;;
       esac
     done
   fi
@@ -65,8 +79,13 @@ done_before() {
   [ "${SLEAP_ROOTS_ALWAYS_RUN:-false}" != true ] || return 1
   marker=$(per_scan "$marker_tpl")
   [ -f "$marker" ] || return 1
-  for input in ${SLEAP_ROOTS_INPUT_MARKERS:-}; do
-    input=$(per_scan "$input")
+  db_rest=${SLEAP_ROOTS_INPUT_MARKERS:-}
+  while [ -n "${db_rest}" ]; do
+    input=${db_rest%%"${nl}"*}
+    db_rest=${db_rest#"${input}"}
+    db_rest=${db_rest#"${nl}"}
+    [ -n "${input}" ] || continue
+    input=$(per_scan "${input}")
     # -nt is not in POSIX, but dash, bash and busybox ash all have it (the tests run the first and last).
     # shellcheck disable=SC3013
     if [ ! -f "$input" ] || [ "$input" -nt "$marker" ]; then
@@ -174,9 +193,18 @@ run_scan() {
   scan=$1
   shift
   n=$#
-  for a in "$@"; do set -- "$@" "$(per_scan "$a")"; done
-  shift "$n"
-  for m in ${SLEAP_ROOTS_ITEM_OUTPUTS:-}; do mkdir -p "$m/$scan" || { warn "cannot create $m/$scan"; exit 75; }; done
+  # (per_scan only prints: a command substitution cannot fail here.)
+  # shellcheck disable=SC2312
+  for a in "$@"; do set -- "$@" "$(per_scan "${a}")"; done
+  shift "${n}"
+  rs_rest=${SLEAP_ROOTS_ITEM_OUTPUTS:-}
+  while [ -n "${rs_rest}" ]; do
+    m=${rs_rest%%"${nl}"*}
+    rs_rest=${rs_rest#"${m}"}
+    rs_rest=${rs_rest#"${nl}"}
+    [ -n "${m}" ] || continue
+    mkdir -p "${m}/${scan}" || { warn "cannot create ${m}/${scan}"; exit 75; }
+  done
   if done_before; then code=0; return; fi
   say "$step: $scan"
   SLEAP_ROOTS_SCAN=$scan
@@ -200,7 +228,7 @@ if [ -n "$chunk" ]; then
   while IFS= read -r scan <&4; do
     [ -n "$scan" ] || continue
     total=$((total + 1))
-    case "$recorded" in *"$nl$scan$nl"*) continue ;; esac
+    case "${recorded}" in *"${nl}${scan}${nl}"*) continue ;; *) ;; esac
     if ! upstream_ok; then continue; fi
     run_scan "$scan" "$@" 4<&-
     if [ "$interrupted" = 1 ]; then warn "stopped during $scan; its outcome is not recorded"; exit 143; fi
