@@ -12,42 +12,57 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { listEnvironmentFiles, loadEnvironments } from './lib/config/load';
-import { ConfigError } from './lib/config/problems';
-import { diffTree, synthesizeAll, writeTreeAtomically, type SynthesizedFile } from './lib/synth';
+import { ConfigError, FileError } from './lib/config/problems';
+import { diffTree, leftoverLines, recoverInterruptedWrite, synthesizeAll, writeTreeAtomically, type SynthesizedFile } from './lib/synth';
 import { version } from './package.json';
 
+/**
+ * Exit codes: 0 done; 1 bad configuration (every problem printed) or `--check` found the output
+ * stale; 2 anything else (one line `error: <file or folder>: <message>`, never a stack trace).
+ */
 function main(): number {
-  const { values } = parseArgs({
-    options: {
-      environments: { type: 'string', default: 'environments' },
-      outdir: { type: 'string', default: 'dist' },
-      check: { type: 'boolean', default: false },
-    },
-  });
-  const envDir = values.environments as string;
-  const outdir = values.outdir as string;
-  let files: SynthesizedFile[];
+  let where = 'arguments';
   try {
-    const envFiles = listEnvironmentFiles(envDir);
-    if (envFiles.length === 0) {
-      process.stderr.write(`error: no environment files (*.yaml) in ${envDir}\n`);
-      return 1;
+    const { values } = parseArgs({
+      options: {
+        environments: { type: 'string', default: 'environments' },
+        outdir: { type: 'string', default: 'dist' },
+        check: { type: 'boolean', default: false },
+      },
+    });
+    const envDir = values.environments as string;
+    const outdir = values.outdir as string;
+    try {
+      return run(envDir, outdir, values.check === true, (w) => (where = w));
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        process.stderr.write(`error: ${e.problems.length} problem${e.problems.length === 1 ? '' : 's'}; ${outdir}/ was not changed\n${e.message}\n`);
+        return 1;
+      }
+      throw e;
     }
-    files = synthesizeAll(loadEnvironments(envFiles), { version });
   } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`error: ${e.problems.length} problem${e.problems.length === 1 ? '' : 's'}; ${outdir}/ was not changed\n${e.message}\n`);
-      return 1;
-    }
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      process.stderr.write(`error: ${(e as Error).message}\n`);
-      return 1;
-    }
-    throw e;
+    process.stderr.write(`error: ${failureLine(e, where)}\n`);
+    return 2;
   }
+}
 
-  if (values.check) {
-    const stale = diffTree(outdir, files);
+function run(envDir: string, outdir: string, check: boolean, at: (where: string) => void): number {
+  if (!check) {
+    at(outdir);
+    for (const line of recoverInterruptedWrite(outdir)) process.stderr.write(`${line}\n`);
+  }
+  at(envDir);
+  const envFiles = listEnvironmentFiles(envDir);
+  if (envFiles.length === 0) {
+    process.stderr.write(`error: no environment files (*.yaml) in ${envDir}\n`);
+    return 1;
+  }
+  const files = synthesizeAll(loadEnvironments(envFiles), { version });
+
+  at(outdir);
+  if (check) {
+    const stale = [...diffTree(outdir, files), ...leftoverLines(outdir)];
     if (stale.length > 0) {
       process.stderr.write(`error: ${outdir}/ is stale; run 'npx cdk8s synth' and commit it:\n${stale.map((s) => `  ${s}`).join('\n')}\n`);
       return 1;
@@ -61,13 +76,23 @@ function main(): number {
   // afterwards; ours is a separate scratch folder (cdk8s.yaml) so that a failed synth never
   // touches dist/. Point it at dist/ for that listing.
   const cliOut = process.env.CDK8S_OUTDIR;
-  if (cliOut && path.resolve(cliOut) !== path.resolve(outdir)) mirror(cliOut, outdir, files);
+  if (cliOut && path.resolve(cliOut) !== path.resolve(outdir)) {
+    at(cliOut);
+    mirror(cliOut, outdir, files);
+  }
   const envs = [...new Set(files.map((f) => f.path.split('/')[0]))];
   // stderr: cdk8s-cli captures the app's stdout.
   process.stderr.write(`${changed ? 'wrote' : 'unchanged:'} ${files.length} files in ${outdir}/ for ${envs.join(', ')}\n`);
   return 0;
 }
 
+/** `<file or folder>: <message>`, one line: the file a failure is about, else where main was. */
+function failureLine(e: unknown, where: string): string {
+  const err = e as (NodeJS.ErrnoException & FileError) | undefined;
+  const file = e instanceof FileError ? err!.file : typeof err?.path === 'string' ? err.path : where;
+  const message = String(err?.message ?? e).split('\n').find((l) => l.trim() !== '') ?? String(e);
+  return `${file}: ${message}`;
+}
 
 /** Makes `link` show `target`'s files: a symbolic link where the system allows one, else a copy. */
 function mirror(link: string, target: string, files: readonly SynthesizedFile[]): void {

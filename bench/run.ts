@@ -6,6 +6,7 @@ import * as path from 'node:path';
 const here = __dirname;
 const benches = [
   'synth.ts',
+  'load.ts',
   'limits.ts',
   'validation.bench.ts',
   ...(fs.existsSync(path.join(here, 'cli')) ? fs.readdirSync(path.join(here, 'cli')).filter((f) => f.endsWith('.ts')).sort().map((f) => path.join('cli', f)) : []),

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { App } from 'cdk8s';
 import { stringify } from 'yaml';
 import type { LoadedEnvironment } from './config/load';
-import { ConfigError, type ConfigProblem } from './config/problems';
+import { ConfigError, FileError, type ConfigProblem } from './config/problems';
 import { pipelineFromEnvironment } from './config/adapter';
 import { SleapRootsPipeline } from './constructs/pipeline';
 import { SleapRootsRun } from './constructs/run';
@@ -44,12 +44,23 @@ export function buildEnvironment(env: LoadedEnvironment, options: SynthOptions =
   return { app, pipeline, run, linkProblems: problems };
 }
 
+/** An object as `kubectl apply` identifies it: namespace ('' when cluster-scoped), kind, name. */
+interface ObjectIdentity {
+  readonly namespace: string;
+  readonly kind: string;
+  readonly name: string;
+}
+
 /**
  * Synthesizes one environment into files `<env>/NN-<kind>-<name>.yaml`, `<env>/Kustomization`
  * (listing them, see {@link kustomizationFile}) and `<env>/run/<name>.yaml`.
  * @throws ConfigError naming every policy and schema problem
  */
 export function synthesizeEnvironment(env: LoadedEnvironment, options: SynthOptions = {}): SynthesizedFile[] {
+  return synthesizeWithObjects(env, options).files;
+}
+
+function synthesizeWithObjects(env: LoadedEnvironment, options: SynthOptions): { files: SynthesizedFile[]; objects: ObjectIdentity[] } {
   let built: BuiltEnvironment;
   try {
     built = buildEnvironment(env, options);
@@ -82,7 +93,10 @@ export function synthesizeEnvironment(env: LoadedEnvironment, options: SynthOpti
     }
     files.push({ path: file, content: header + stringify(obj, { lineWidth: 0, aliasDuplicateObjects: false }) });
   };
+  const objects: ObjectIdentity[] = [];
   const objectFiles = (pipeline.toJson() as Record<string, unknown>[]).map((obj) => {
+    const meta = (obj.metadata ?? {}) as { name?: unknown; namespace?: unknown };
+    if (typeof meta.name === 'string') objects.push({ namespace: typeof meta.namespace === 'string' ? meta.namespace : '', kind: String(obj.kind), name: meta.name });
     const name = fileNameOf(obj);
     render(obj, `${env.name}/${name}`);
     return name;
@@ -94,7 +108,7 @@ export function synthesizeEnvironment(env: LoadedEnvironment, options: SynthOpti
     problems.push({ file: env.file, path: '', message: `synthesized ${files}: ${what}` });
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return files.sort((a, b) => compare(a.path, b.path));
+  return { files: files.sort((a, b) => compare(a.path, b.path)), objects };
 }
 
 /**
@@ -153,16 +167,54 @@ function compare(a: string, b: string): number {
 export function synthesizeAll(envs: readonly LoadedEnvironment[], options: SynthOptions = {}): SynthesizedFile[] {
   const files: SynthesizedFile[] = [];
   const problems: ConfigProblem[] = [];
+  const emitted: { env: LoadedEnvironment; objects: readonly ObjectIdentity[] }[] = [];
   for (const env of envs) {
     try {
-      files.push(...synthesizeEnvironment(env, options));
+      const out = synthesizeWithObjects(env, options);
+      for (const f of out.files) files.push(f);
+      emitted.push({ env, objects: out.objects });
     } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      problems.push(...e.problems);
+      if (e instanceof ConfigError) for (const p of e.problems) problems.push(p);
+      else throw new FileError(env.file, `cannot synthesize: ${String((e as Error)?.message ?? e).split('\n')[0]}`, { cause: e });
     }
   }
+  for (const p of sharedObjects(emitted)) problems.push(p);
   if (problems.length > 0) throw new ConfigError(problems);
   return files;
+}
+
+/**
+ * Two environments emitting the same object (same namespace, kind and name) would overwrite each
+ * other on the cluster: one problem per pair of environments and namespace, naming the objects.
+ */
+function sharedObjects(emitted: readonly { env: LoadedEnvironment; objects: readonly ObjectIdentity[] }[]): ConfigProblem[] {
+  const owner = new Map<string, LoadedEnvironment>();
+  const clashes = new Map<string, { first: LoadedEnvironment; second: LoadedEnvironment; namespace: string; objects: string[] }>();
+  for (const { env, objects } of emitted) {
+    for (const o of objects) {
+      const key = JSON.stringify([o.namespace, o.kind, o.name]);
+      const first = owner.get(key);
+      if (first === undefined) {
+        owner.set(key, env);
+        continue;
+      }
+      if (first === env) continue;
+      const pairKey = JSON.stringify([first.file, env.file, o.namespace]);
+      let clash = clashes.get(pairKey);
+      if (!clash) clashes.set(pairKey, (clash = { first, second: env, namespace: o.namespace, objects: [] }));
+      clash.objects.push(`${o.kind}/${o.name}`);
+    }
+  }
+  return [...clashes.values()].map((c) => {
+    const shown = c.objects.slice(0, 5).join(', ') + (c.objects.length > 5 ? ` and ${c.objects.length - 5} more` : '');
+    const where = c.namespace ? `in namespace ${c.namespace}` : '(cluster-scoped)';
+    return {
+      file: c.second.file,
+      path: c.namespace ? 'namespace' : '',
+      line: c.namespace ? c.second.lineOf(['namespace']) : undefined,
+      message: `${c.first.file} and ${c.second.file} both emit ${shown} ${where}: the second deploy would overwrite the first; give each environment its own namespace`,
+    };
+  });
 }
 
 function fileNameOf(obj: Record<string, unknown>): string {
@@ -193,13 +245,69 @@ function listFiles(dir: string, prefix = ''): string[] {
   );
 }
 
+/** The leftovers of interrupted writes beside `outdir`: staging folders and previous trees. */
+export function interruptedWrites(outdir: string): { staging: string[]; previous: string[] } {
+  const target = path.resolve(outdir);
+  const parent = path.dirname(target);
+  const base = path.basename(target);
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return { staging: [], previous: [] };
+  }
+  const pick = (prefix: string) => names.filter((n) => n.startsWith(prefix)).sort(compare).map((n) => path.join(parent, n));
+  return { staging: pick(`.${base}.new-`), previous: pick(`.${base}.old-`) };
+}
+
+/**
+ * `--check`'s lines for leftovers of an interrupted write (empty when there are none): they
+ * make the output folder stale until the next synth recovers.
+ */
+export function leftoverLines(outdir: string): string[] {
+  const { staging, previous } = interruptedWrites(outdir);
+  const missing = !fs.existsSync(outdir);
+  return [
+    ...previous.map((p) => `extra   ${path.basename(p)} (the previous ${path.basename(outdir)}/ of an interrupted synth${missing ? `; the next synth restores it as ${path.basename(outdir)}/ and rewrites it` : '; the next synth removes it'})`),
+    ...staging.map((p) => `extra   ${path.basename(p)} (the unfinished staging folder of an interrupted synth; the next synth removes it)`),
+  ];
+}
+
+/**
+ * Repairs what an interrupted {@link writeTreeAtomically} (a kill, a power cut) left: when
+ * `outdir` is missing but a previous tree (`.<outdir>.old-*`) is there, that tree becomes
+ * `outdir` again (the newest one); then every other leftover is removed.
+ * Not safe against another synth writing the same folder at the same moment.
+ * @returns what was done, one line each (empty when there was nothing to do)
+ */
+export function recoverInterruptedWrite(outdir: string): string[] {
+  const target = path.resolve(outdir);
+  const { staging, previous } = interruptedWrites(outdir);
+  const done: string[] = [];
+  let left = [...previous];
+  if (!fs.existsSync(target) && previous.length > 0) {
+    const newest = [...previous].sort((a, b) => fs.statSync(b).ctimeMs - fs.statSync(a).ctimeMs)[0];
+    fs.renameSync(newest, target);
+    done.push(`restored ${outdir}/ from ${path.basename(newest)} (left by an interrupted synth)`);
+    left = previous.filter((p) => p !== newest);
+  }
+  for (const p of [...left, ...staging]) {
+    fs.rmSync(p, { recursive: true, force: true });
+    done.push(`removed ${path.basename(p)} (left by an interrupted synth)`);
+  }
+  return done;
+}
+
 /**
  * Replaces `outdir` with exactly these files, or leaves it untouched: the tree is written to a
- * sibling folder first and swapped in by rename. A folder that already holds exactly these files
+ * sibling folder first and swapped in by two renames (`outdir` to `.<outdir>.old-*`, staging to
+ * `outdir`). A kill between the two leaves no `outdir`: the next call (or main's start, see
+ * {@link recoverInterruptedWrite}) puts the previous tree back first. A folder that already holds exactly these files
  * is not rewritten (its files keep their times).
  * @returns whether anything was written
  */
 export function writeTreeAtomically(outdir: string, files: readonly SynthesizedFile[]): boolean {
+  recoverInterruptedWrite(outdir);
   if (fs.existsSync(outdir) && fs.statSync(outdir).isDirectory() && diffTree(outdir, files).length === 0) return false;
   const target = path.resolve(outdir);
   const parent = path.dirname(target);

@@ -108,4 +108,67 @@ describe('main', () => {
     expect(bad.stderr).toContain('gpu.yaml:2: bogus: unknown field');
     expect(snapshotTree(out)).toEqual(before);
   });
+
+  it('prints one line and exits 2 on a failure that is not a configuration problem', () => {
+    fs.writeFileSync(path.join(work, 'a-file'), 'x');
+    out = path.join(work, 'a-file', 'dist'); // its parent is a file: mkdir fails
+    const r = app();
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: \S*a-file\S*: E(EXIST|NOTDIR)\b[^\n]*\n$/);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('refuses a 250-character configMapName with a message, not ENAMETOOLONG', () => {
+    const gpu = fs.readFileSync(path.join(envs, 'gpu.yaml'), 'utf8');
+    expect(gpu).toContain('\nconcurrency:\n');
+    fs.writeFileSync(path.join(envs, 'gpu.yaml'), gpu.replace('\nconcurrency:\n', `\nconcurrency:\n  configMapName: ${'c'.repeat(250)}\n`));
+    const r = app();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/gpu\.yaml:\d+: concurrency\.configMapName: expected a DNS-1123 label of at most 63 characters/);
+    expect(r.stderr).not.toContain('ENAMETOOLONG');
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('refuses gpu.yml beside gpu.yaml, naming it', () => {
+    fs.copyFileSync(path.join(envs, 'gpu.yaml'), path.join(envs, 'gpu.yml'));
+    const r = app();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/gpu\.yml: environment files must end in \.yaml: rename it to gpu\.yaml/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('recovers from a kill between the two renames: --check reports it, the next synth restores dist/', () => {
+    expect(app().code).toBe(0);
+    const before = snapshotTree(out);
+    // The state a kill leaves after `dist -> .dist.old-*` and before `staging -> dist`.
+    fs.renameSync(out, path.join(work, '.dist.old-abc123'));
+    fs.mkdirSync(path.join(work, '.dist.new-def456', 'gpu'), { recursive: true });
+    fs.writeFileSync(path.join(work, '.dist.new-def456', 'gpu', 'half.yaml'), 'kind: Half\n');
+    const check = app('--check');
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain('extra   .dist.old-abc123 (the previous dist/ of an interrupted synth; the next synth restores it');
+    expect(check.stderr).toContain('extra   .dist.new-def456 (the unfinished staging folder');
+    expect(fs.readdirSync(work).filter((f) => f.startsWith('.dist')).sort()).toEqual(['.dist.new-def456', '.dist.old-abc123']); // --check writes nothing
+    const r = app();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('restored');
+    expect(r.stderr).toContain('unchanged: '); // the restored tree was already up to date
+    expect(snapshotTree(out)).toEqual(before);
+    expect(fs.readdirSync(work).filter((f) => f.startsWith('.dist'))).toEqual([]);
+    expect(app('--check').code).toBe(0);
+  });
+
+  it('removes leftovers of an interrupted run when dist/ is there, and restores dist/ even when the configuration is bad', () => {
+    expect(app().code).toBe(0);
+    const before = snapshotTree(out);
+    fs.cpSync(out, path.join(work, '.dist.old-zzz'), { recursive: true });
+    expect(app('--check').stderr).toContain('extra   .dist.old-zzz (the previous dist/ of an interrupted synth; the next synth removes it)');
+    expect(app().code).toBe(0);
+    expect(fs.readdirSync(work).filter((f) => f.startsWith('.dist'))).toEqual([]);
+
+    fs.renameSync(out, path.join(work, '.dist.old-yyy'));
+    fs.writeFileSync(path.join(envs, 'gpu.yaml'), 'namespace: gpu\nbogus: true\n');
+    expect(app().code).toBe(1);
+    expect(snapshotTree(out)).toEqual(before);
+  });
 });

@@ -2,6 +2,8 @@
  * Property: any environment file, sensible or not, either synthesizes into schema-valid
  * manifests or is rejected with located messages. Never a crash.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify } from 'yaml';
@@ -10,6 +12,10 @@ import { ConfigError } from '../lib/config/problems';
 import { KUSTOMIZATION_FILE, RUN_FOLDER } from '../lib/names';
 import { synthesizeEnvironment } from '../lib/synth';
 import { validateManifest } from '../lib/validation/manifests';
+import { ROOT, SHIPPED } from './support/envs';
+
+/** Cases per property: a few hundred in `npm test`; SLEAP_ROOTS_PROPERTY_RUNS=N for more. */
+const RUNS = Number(process.env.SLEAP_ROOTS_PROPERTY_RUNS) || 0;
 
 const optional = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
 const image = fc.constantFrom('ghcr.io/x/predict:1.2.3', 'ghcr.io/x/predict:latest', 'predict', `ghcr.io/x/p@sha256:${'b'.repeat(64)}`, '');
@@ -116,10 +122,59 @@ describe('any environment', () => {
           rejected++;
         }
       }),
-      { numRuns: 400, seed: 20261125 },
+      { numRuns: RUNS || 400, seed: 20261125 },
     );
     // Both outcomes must actually be exercised, or the property says little.
     expect(accepted).toBeGreaterThan(10);
     expect(rejected).toBeGreaterThan(10);
   });
+
+  it('any mutation of a shipped file (YAML features, types, names, sizes) is valid output or located problems', () => {
+    const texts = SHIPPED.map((n) => fs.readFileSync(path.join(ROOT, 'environments', `${n}.yaml`), 'utf8'));
+    const values = fc.constantFrom('*nope', '&a x', '[1, *a]', '{a: 1, a: 2}', 'constructor', '__proto__', 'toString', '"{{inputs.parameters.nope}}"', '"{{item}}"',
+      '"Bad Image:1.0"', '2562048h', '-1', '1e309', '0x10', '"../x"', '"\\u0000"', '~', '[]', '{}', '"x".repeat', `"${'y'.repeat(70)}"`, "'a\tb'", '!!binary aGk=', '? [a]');
+    const mutation = fc.oneof(
+      // Replace the value of one line by something odd.
+      fc.record({ kind: fc.constant('value' as const), line: fc.nat(), value: values }),
+      // Duplicate a line (duplicate keys), drop one, or cut the file.
+      fc.record({ kind: fc.constantFrom('duplicate' as const, 'drop' as const, 'cut' as const), line: fc.nat() }),
+      // Insert a key at one indentation.
+      fc.record({ kind: fc.constant('insert' as const), line: fc.nat(), key: fc.constantFrom('constructor', 'steps', 'x', 'toString', 'image', '<<'), value: values }),
+    );
+    const apply = (text: string, ms: readonly { kind: string; line: number; value?: string; key?: string }[]) => {
+      let lines = text.split('\n');
+      for (const m of ms) {
+        if (lines.length === 0) lines = [''];
+        const i = m.line % lines.length;
+        const indent = /^\s*/.exec(lines[i])![0];
+        if (m.kind === 'value') lines[i] = lines[i].replace(/:\s.*$|:$/, `: ${m.value}`);
+        else if (m.kind === 'duplicate') lines.splice(i, 0, lines[i]);
+        else if (m.kind === 'drop') lines.splice(i, 1);
+        else if (m.kind === 'cut') lines = lines.slice(0, i);
+        else lines.splice(i, 0, `${indent}${m.key}: ${m.value}`);
+      }
+      return lines.join('\n');
+    };
+    fc.assert(
+      fc.property(fc.nat({ max: texts.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 3 }), (which, ms) => {
+        const text = apply(texts[which], ms);
+        try {
+          for (const f of synthesizeEnvironment(parseEnvironment('environments/prop.yaml', text))) {
+            if (f.path.endsWith('.yaml')) expect(validateManifest(parseYaml(f.content)), f.path).toEqual([]);
+          }
+        } catch (e) {
+          // Never an exception from the code: only a ConfigError with located, readable problems.
+          if (!(e instanceof ConfigError)) throw new Error(`mutated ${SHIPPED[which]}.yaml threw ${String(e)}:\n${text}`);
+          expect(e.problems.length).toBeGreaterThan(0);
+          for (const p of e.problems) {
+            expect(p.file).toBe('environments/prop.yaml');
+            expect(p.message.length).toBeGreaterThan(10);
+            // A message, never an internal error or a stack trace passed through.
+            expect(p.message).not.toMatch(/\n\s+at |TypeError|ReferenceError|RangeError|Cannot read prop|is not a function|is not iterable/);
+          }
+        }
+      }),
+      { numRuns: RUNS || 200, seed: 20261201 },
+    );
+  }, 120_000);
 });

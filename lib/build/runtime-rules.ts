@@ -35,7 +35,7 @@ const kib = (b: number) => `${(b / 1024).toFixed(b < 10 * 1024 ? 1 : 0)} KiB`;
 
 /** Every run-time problem of a pipeline's templates. */
 export function checkRunTime(view: RunTimeView): PolicyProblem[] {
-  return [...checkAggregates(view), ...checkContinueOn(view), ...checkDeadline(view), ...view.steps.flatMap((s) => (s.spec?.templates ?? []).flatMap((t) => checkTemplate(view, t))), ...checkSizes(view)];
+  return [...checkAggregates(view), ...checkContinueOn(view), ...checkDeadline(view), ...view.steps.flatMap((s) => (s.spec?.templates ?? []).flatMap((t) => checkTemplate(view, t))), ...checkSizes(view), ...checkObjectSizes(view)];
 }
 
 /**
@@ -110,7 +110,7 @@ function checkTemplate(view: RunTimeView, t: TemplateJson): PolicyProblem[] {
     out.push({ path: fieldOf(view, name, 'retry'), message: `step ${name} has no retry strategy; a pod lost to preemption or eviction would fail the batch; expected retry: {limit: 2} or more` });
   }
   // A declared partial code that reaches Argo as the pod's exit code, under a retry that takes it.
-  const partial = view.partialExitCodes[name] ?? [];
+  const partial = Object.hasOwn(view.partialExitCodes, name) ? view.partialExitCodes[name] : [];
   const recorded = envOf(t, 'SLEAP_ROOTS_RUN_DIR') !== undefined && envOf(t, 'SLEAP_ROOTS_ACCEPTED') !== undefined;
   if (partial.length > 0 && !recorded && t.retryStrategy) {
     const codes = retriedCodes(t.retryStrategy.expression);
@@ -136,4 +136,27 @@ function checkSizes(view: RunTimeView): PolicyProblem[] {
     path: ['fanOut', 'maxScans'],
     message: `at ${scans} scans, ${m.what} would be ${kib(m.bytes)}, over Argo's ${kib(m.limit)} (${m.limit === ARGO_LIMITS.resultBytes ? 'a step result keeps only its last 256 KiB' : m.limit === ARGO_LIMITS.argumentBytes ? 'larger arguments are offloaded and reach the command as a file name' : 'etcd and Argo refuse larger objects'}); raise fanOut.scansPerPod or lower fanOut.maxScans`,
   }));
+}
+
+/**
+ * Every rendered object must fit what the cluster stores. A step's WorkflowTemplate is copied
+ * whole into each Workflow that runs it (`status.storedTemplates`), and Argo refuses a Workflow
+ * over 1 MiB that compressing its nodes cannot bring under (workflow/packer/packer.go
+ * `getMaxWorkflowSize` = 1024 * 1024 unless MAX_WORKFLOW_SIZE is set, `CompressWorkflowIfNeeded`:
+ * "workflow is longer than maximum allowed size"); etcd refuses requests over its
+ * --max-request-bytes (1.5 MiB by default) anyway. So a template over 1 MiB can never run.
+ */
+function checkObjectSizes(view: RunTimeView): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
+  for (const wt of view.steps) {
+    const bytes = Buffer.byteLength(JSON.stringify(wt));
+    if (bytes <= ARGO_LIMITS.objectBytes) continue;
+    const name = wt.spec?.templates?.[0]?.name ?? wt.metadata?.name ?? '';
+    out.push({ path: fieldOf(view, name), message: `step ${name}'s WorkflowTemplate is ${kib(bytes)}; Argo refuses a workflow over ${kib(ARGO_LIMITS.objectBytes)} (1 MiB), and every workflow carries this template; expected far smaller command, args, env and annotations (large data belongs in a volume or a ConfigMap)` });
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(view.pipeline));
+  if (bytes > ARGO_LIMITS.objectBytes) {
+    out.push({ path: ['parameters'], message: `the pipeline WorkflowTemplate is ${kib(bytes)}; Argo refuses a workflow over ${kib(ARGO_LIMITS.objectBytes)} (1 MiB); expected smaller parameters` });
+  }
+  return out;
 }

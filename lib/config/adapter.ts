@@ -10,7 +10,7 @@ import { ModelsDownloader } from '../constructs/models-downloader';
 import { SleapRootsPipeline, type SleapRootsPipelineProps } from '../constructs/pipeline';
 import { Predictor } from '../constructs/predictor';
 import { TraitExtractor } from '../constructs/trait-extractor';
-import { formatPolicyProblem, type PolicyProblem } from '../plan/policy';
+import { formatPolicyProblem, RESERVED_LABELS, type PolicyProblem } from '../plan/policy';
 import type { StepSettings } from '../plan/types';
 import { Scheduler } from '../scheduling/cluster';
 import { GpuRequest } from '../scheduling/gpu';
@@ -95,6 +95,8 @@ const PIPELINE_FIELDS: FieldTable<EnvironmentConfig, SleapRootsPipelineProps> = 
 function mapFields<C extends object, P>(table: FieldTable<C, P>, config: C): Partial<P> {
   let out: Partial<P> = {};
   for (const key of Object.keys(config) as (keyof C)[]) {
+    // Own keys only: the tables are object literals, whose prototype has `constructor`, `toString`...
+    if (!Object.hasOwn(table, key)) continue;
     const mapping = table[key];
     const value = config[key];
     if (value === undefined || mapping === 'apart') continue;
@@ -141,15 +143,27 @@ export function pipelineFromEnvironment(scope: Construct, env: LoadedEnvironment
     const s = fileSteps.get(name);
     return [prop, s?.enabled === false ? false : s ? { ...stepProps(s, c), ...(s.dependencies ? { dependencies: [] } : {}) } : {}];
   })) as Pick<SleapRootsPipelineProps, 'modelsDownloader' | 'predictor' | 'traitExtractor'>;
-  const pipeline = new SleapRootsPipeline(scope, env.name, { ...mapFields(PIPELINE_FIELDS, c), ...builtIns, environment: env.name, version });
+  // constructs (10.x) looks child ids up with `children[id]`, so an id that is a property of
+  // Object.prototype (an environment named `constructor`) collides with it: such a chart gets
+  // another construct id (with a dot, so no environment name can be it); every label keeps the name.
+  const id = Object.hasOwn(Object.prototype, env.name) ? `${env.name}.env` : env.name;
+  const pipeline = new SleapRootsPipeline(scope, id, { ...mapFields(PIPELINE_FIELDS, c), ...builtIns, environment: env.name, version });
   for (const [name, s] of fileSteps) {
     // A step without an image is reported by policy (steps.<name>.image).
     if (!BUILT_INS.has(name) && s.enabled !== false) new ContainerStep(pipeline, name, { image: s.image ?? '', ...stepProps(s, c) });
   }
-  const problems = link(pipeline, fileSteps);
+  const problems = [...reservedLabelProblems(c), ...link(pipeline, fileSteps)];
   // Reported with the pipeline's own problems when cdk8s validates the app.
   pipeline.node.addValidation({ validate: () => problems.map(formatPolicyProblem) });
   return { pipeline, problems };
+}
+
+/** `labels` may not set the labels the pipeline sets on every object (its own values would be replaced: the chart merges `labels` last). */
+function reservedLabelProblems(c: EnvironmentConfig): PolicyProblem[] {
+  return Object.entries(c.labels ?? {}).filter(([key]) => RESERVED_LABELS.includes(key)).map(([key, value]) => ({
+    path: ['labels', key],
+    message: `given "${value}" for ${key}, a label the pipeline sets itself on every object (what deploy --prune and list select on); expected another key`,
+  }));
 }
 
 /** Links the file's `dependencies` by name. */

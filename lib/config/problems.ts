@@ -13,7 +13,26 @@ export interface ConfigProblem {
   readonly message: string;
   /** 1-based line of the field in the file, when known. */
   readonly line?: number;
+  /** 1-based column (with `line`), when known: YAML syntax errors carry it. */
+  readonly column?: number;
 }
+
+/**
+ * Thrown for a failure that is not a configuration problem (a folder that cannot be written, an
+ * internal error): `main` prints `error: <file>: <message>` and exits 2, never a stack trace.
+ */
+export class FileError extends Error {
+  public readonly file: string;
+
+  public constructor(file: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'FileError';
+    this.file = file;
+  }
+}
+
+/** How many problems {@link formatProblems} prints; the rest are counted ("and N more"). */
+export const MAX_REPORTED_PROBLEMS = 50;
 
 /** Thrown when configuration cannot be synthesized; carries every problem found. */
 export class ConfigError extends Error {
@@ -48,12 +67,16 @@ export function describeValue(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-/** One line per problem: `file:line: path: message`. */
-export function formatProblems(problems: readonly ConfigProblem[]): string {
-  return problems
-    .map((p) => {
-      const where = p.line !== undefined ? `${p.file}:${p.line}` : p.file;
-      return p.path ? `${where}: ${p.path}: ${p.message}` : `${where}: ${p.message}`;
-    })
-    .join('\n');
+/**
+ * One line per problem: `file:line[:column]: path: message`; at most {@link MAX_REPORTED_PROBLEMS}
+ * lines, then `... and N more problems`.
+ */
+export function formatProblems(problems: readonly ConfigProblem[], max = MAX_REPORTED_PROBLEMS): string {
+  const lines = problems.slice(0, max).map((p) => {
+    let where = p.file;
+    if (p.line !== undefined) where += p.column !== undefined ? `:${p.line}:${p.column}` : `:${p.line}`;
+    return p.path ? `${where}: ${p.path}: ${p.message}` : `${where}: ${p.message}`;
+  });
+  if (problems.length > max) lines.push(`... and ${problems.length - max} more problem${problems.length - max === 1 ? '' : 's'} (the first ${max} are shown)`);
+  return lines.join('\n');
 }

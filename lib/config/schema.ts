@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { DNS_LABEL } from '../names';
+import { isWithinGoDurationRange, MAX_GO_DURATION } from '../values/duration';
 
 /** A Kubernetes resource quantity (e.g. 500m, 2, 8Gi, 1.5G). */
 export const QUANTITY = /^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
@@ -16,9 +17,16 @@ export const GO_DURATION = /^(([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+|[0-9]+)$/
 /** An environment variable name. */
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
-const dnsLabel = z.string().regex(DNS_LABEL, 'expected a DNS-1123 label (lowercase letters, digits and "-", starting and ending with a letter or digit)');
+/**
+ * A DNS-1123 label of at most 63 characters: every field using it becomes (part of) an object
+ * name, a label value or a file name in dist/, all of which a longer name would break.
+ */
+const dnsLabel = z
+  .string()
+  .regex(DNS_LABEL, 'expected a DNS-1123 label (lowercase letters, digits and "-", starting and ending with a letter or digit)')
+  .max(63, 'expected a DNS-1123 label of at most 63 characters (it becomes an object name or label value)');
 const quantity = z.union([z.number().nonnegative(), z.string().regex(QUANTITY, 'expected a Kubernetes quantity such as 500m, 2 or 8Gi')]);
-const goDuration = z.string().regex(GO_DURATION, 'expected a duration such as 90s, 2m or 1h30m');
+const goDuration = z.string().regex(GO_DURATION, 'expected a duration such as 90s, 2m or 1h30m').refine(isWithinGoDurationRange, `expected at most ${MAX_GO_DURATION} (a Go duration is int64 nanoseconds)`);
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** A label or annotation key: `[prefix/]name`, prefix a DNS subdomain, name at most 63 characters. */

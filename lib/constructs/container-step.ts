@@ -39,7 +39,10 @@ export class ContainerStep extends Construct {
   private wired?: WiredStep;
 
   public constructor(scope: Construct, id: string, props: ContainerStepProps) {
-    super(scope, id);
+    // constructs keeps children in a plain object and looks ids up with `obj[id]`, so an id that
+    // is a property of Object.prototype (a step named `constructor`) would collide with it: such a
+    // step gets another construct id (not a DNS label, so no step can have it); its name is kept.
+    super(scope, Object.hasOwn(Object.prototype, id) ? `${id}.step` : id);
     this.name = id;
     const { dependencies, ...settings } = props;
     this.settings = settings;

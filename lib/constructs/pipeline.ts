@@ -66,6 +66,7 @@ export class SleapRootsPipeline extends Chart implements StepHost<ContainerStep>
   private readonly declared: ContainerStep[] = [];
   private wiring?: { readonly plan: PipelinePlan; readonly objects: Wiring };
   private checked?: readonly PolicyProblem[];
+  private planned?: PipelinePlan;
 
   public constructor(scope: Construct, id: string, props: SleapRootsPipelineProps = {}) {
     const environment = props.environment ?? id;
@@ -103,13 +104,13 @@ export class SleapRootsPipeline extends Chart implements StepHost<ContainerStep>
 
   /** @internal Steps register here when created inside the pipeline. */
   public addStep(step: ContainerStep): void {
-    if (this.wiring) throw new Error(`step "${step.name}" was added to pipeline ${this.node.id} after the pipeline was synthesized; add every step first`);
+    if (this.planned) throw new Error(`step "${step.name}" was added to pipeline ${this.node.id} after the pipeline was synthesized; add every step first`);
     this.declared.push(step);
   }
 
   /** The plan: every decision the manifests are rendered from (pure data). */
   public get plan(): PipelinePlan {
-    return this.wire().plan;
+    return this.planOnce();
   }
 
   /** The pipeline WorkflowTemplate (escape hatch). */
@@ -128,8 +129,16 @@ export class SleapRootsPipeline extends Chart implements StepHost<ContainerStep>
    */
   public problems(): PolicyProblem[] {
     if (!this.checked) {
-      const { plan, objects } = this.wire();
-      this.checked = [...checkPipeline({ ...plan, labels: this.labels }), ...checkRunTime(runTimeView(plan, objects))];
+      const plan = this.planOnce();
+      const policy = checkPipeline({ ...plan, labels: this.labels });
+      let runTime: PolicyProblem[] = [];
+      try {
+        runTime = checkRunTime(runTimeView(plan, this.wire().objects));
+      } catch (e) {
+        // A plan policy refuses may not render (a path the wrapper cannot list): its problems say why.
+        if (policy.length === 0) throw e;
+      }
+      this.checked = [...policy, ...runTime];
     }
     return [...this.checked];
   }
@@ -142,13 +151,18 @@ export class SleapRootsPipeline extends Chart implements StepHost<ContainerStep>
   /** Plans, renders and wires every step, once. */
   public wire(): { readonly plan: PipelinePlan; readonly objects: Wiring } {
     if (!this.wiring) {
-      const plan = planPipeline({ ...this.options, cluster: this.cluster, steps: this.declared.map((s) => s.toSpec()) });
+      const plan = this.planOnce();
       const byName = new Map(this.declared.map((s) => [s.name, s]));
       const objects = wirePipeline(this, plan, (name) => byName.get(name), { environment: this.environment, version: this.version });
       for (const { rendered, resource } of objects.steps) byName.get(rendered.plan.name)?._wire({ templateName: rendered.templateName, resource });
       this.wiring = { plan, objects };
     }
     return this.wiring;
+  }
+
+  private planOnce(): PipelinePlan {
+    this.planned ??= planPipeline({ ...this.options, cluster: this.cluster, steps: this.declared.map((s) => s.toSpec()) });
+    return this.planned;
   }
 }
 

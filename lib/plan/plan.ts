@@ -93,7 +93,8 @@ export function planPipeline(spec: PipelineSpec): PipelinePlan {
 function listerSource(spec: PipelineSpec) {
   const source = spec.fanOut!.source;
   if (!('subdirectoriesOf' in source)) return source;
-  const volume = (spec.volumes ?? defaultVolumes())[source.subdirectoriesOf];
+  const volumes = spec.volumes ?? defaultVolumes();
+  const volume = Object.hasOwn(volumes, source.subdirectoriesOf) ? volumes[source.subdirectoriesOf] : undefined;
   return { subdirectoriesOf: source.subdirectoriesOf, display: volume && 'hostPath' in volume ? volume.hostPath : undefined };
 }
 
@@ -110,7 +111,7 @@ function fanOutOf(s: StepSpec, spec: PipelineSpec, fanned: ReadonlySet<string>, 
 
 function parametersOf(spec: PipelineSpec, markers: MarkerSettings | undefined): Record<string, PipelineParameter> {
   const parameters: Record<string, PipelineParameter> = { ...(spec.parameters ?? {}) };
-  if (markers && !(markers.forceParameter in parameters)) {
+  if (markers && !Object.hasOwn(parameters, markers.forceParameter)) {
     parameters[markers.forceParameter] = { value: 'false', enum: ['false', 'true'], description: 'true: run every step again, ignoring success markers' };
   }
   return parameters;

@@ -2,11 +2,13 @@
  * Synth-time policy: the production pitfalls of pipeline-facts.md that a manifest can get wrong,
  * checked on the constructed pipeline. Each problem names the environment-file field it is about.
  */
-import { DNS_LABEL } from '../names';
+import { DNS_LABEL, ENVIRONMENT_LABEL, PART_OF_LABEL, VERSION_LABEL } from '../names';
 import { PROJECT_LABEL_KEYS } from '../scheduling/cluster';
-import { isPinnedImage } from '../values/image';
+import { GPU_CONTAINER_ANNOTATION, GPU_FRACTION_ANNOTATION, GPU_MEMORY_ANNOTATION } from '../scheduling/gpu';
+import { imageReferenceProblem, isPinnedImage } from '../values/image';
 import { parseQuantity } from '../values/quantity';
-import { durationSeconds, formatSeconds } from '../values/duration';
+import { durationSeconds, formatSeconds, isWithinGoDurationRange, MAX_GO_DURATION } from '../values/duration';
+import type { Toleration } from '../values/shapes';
 import { allSteps, type PipelinePlan, type StepPlan } from './types';
 
 /** Characters a versioned template name adds: `-` and 8 hex digits. */
@@ -24,6 +26,21 @@ export interface PipelineView extends PipelinePlan {
   readonly labels: Readonly<Record<string, string>>;
 }
 
+/** Own keys only: a name such as `constructor` is not a declared volume or parameter (`name in obj` would find Object.prototype's). */
+const has = (o: object, key: string): boolean => Object.hasOwn(o, key);
+
+/** Labels the pipeline sets on every object and workflow (lib/names.ts); a file may not set them. */
+export const RESERVED_LABELS: readonly string[] = [PART_OF_LABEL, ENVIRONMENT_LABEL, VERSION_LABEL];
+/** Run:AI's GPU annotations (lib/scheduling/gpu.ts): set from `gpu:` only. */
+export const GPU_ANNOTATIONS: readonly string[] = [GPU_FRACTION_ANNOTATION, GPU_MEMORY_ANNOTATION, GPU_CONTAINER_ANNOTATION];
+/** Longest Kubernetes name a label value, a namespace or a DNS-1123 label may have (apimachinery util/validation `DNS1123LabelMaxLength`, `LabelValueMaxLength`). */
+const MAX_LABEL_LENGTH = 63;
+/**
+ * apimachinery pkg/api/validation/objectmeta.go `TotalAnnotationSizeLimitB` (256 KiB), summed by
+ * `ValidateAnnotationsSize` as len(key) + len(value) in bytes over every annotation.
+ */
+export const ANNOTATIONS_SIZE_LIMIT = 256 * 1024;
+
 /** Fanned-out steps the gate can judge (scripts/gate.sh reads each on a descriptor 5..9). */
 export const MAX_FANNED_STEPS = 5;
 
@@ -36,6 +53,7 @@ export function formatPolicyProblem(p: PolicyProblem): string {
 export function checkPipeline(pipeline: PipelineView): PolicyProblem[] {
   return [
     ...checkScheduling(pipeline),
+    ...checkClusterGpu(pipeline),
     ...checkDag(pipeline),
     ...checkVolumes(pipeline),
     ...checkFanOut(pipeline),
@@ -46,7 +64,7 @@ export function checkPipeline(pipeline: PipelineView): PolicyProblem[] {
 
 function checkFanOut(p: PipelineView): PolicyProblem[] {
   const out: PolicyProblem[] = [];
-  if (p.outcomes && !(p.outcomes.volume in p.volumes)) {
+  if (p.outcomes && !has(p.volumes, p.outcomes.volume)) {
     out.push({ path: ['runFolder', 'volume'], message: `the run folders (scan lists and outcomes) go on volume "${p.outcomes.volume}", which is not in volumes; expected one of: ${Object.keys(p.volumes).join(', ') || '(none declared)'}` });
   }
   const f = p.fanOut;
@@ -58,14 +76,14 @@ function checkFanOut(p: PipelineView): PolicyProblem[] {
   f.steps.forEach((name, i) => {
     if (!names.has(name)) out.push({ path: ['fanOut', 'steps', i], message: `there is no enabled step "${name}"; expected one of: ${[...names].join(', ')}` });
   });
-  if ('subdirectoriesOf' in f.source && !(f.source.subdirectoriesOf in p.volumes)) {
+  if ('subdirectoriesOf' in f.source && !has(p.volumes, f.source.subdirectoriesOf)) {
     out.push({ path: ['fanOut', 'source', 'subdirectoriesOf'], message: `no volume "${f.source.subdirectoriesOf}" in volumes; expected one of: ${Object.keys(p.volumes).join(', ')}` });
   }
-  if ('parameter' in f.source && !(f.source.parameter in p.parameters)) {
+  if ('parameter' in f.source && !has(p.parameters, f.source.parameter)) {
     out.push({ path: ['fanOut', 'source', 'parameter'], message: `workflow parameter "${f.source.parameter}" is not declared; add it under parameters (e.g. value: "" for a comma-separated list)` });
   }
   (f.itemVolumes ?? []).forEach((v, i) => {
-    if (!(v in p.volumes)) out.push({ path: ['fanOut', 'itemVolumes', i], message: `no volume "${v}" in volumes; expected one of: ${Object.keys(p.volumes).join(', ')}` });
+    if (!has(p.volumes, v)) out.push({ path: ['fanOut', 'itemVolumes', i], message: `no volume "${v}" in volumes; expected one of: ${Object.keys(p.volumes).join(', ')}` });
   });
   return out;
 }
@@ -88,9 +106,17 @@ function checkConcurrency(p: PipelineView): PolicyProblem[] {
 function checkScheduling(p: PipelineView): PolicyProblem[] {
   const out: PolicyProblem[] = [];
   const { scheduler, project, namespace } = p.cluster;
+  // The project is a label value (apimachinery util/validation IsValidLabelValue: at most 63) and,
+  // on Run:AI, part of the namespace runai-<project> (ValidateNamespaceName: a DNS-1123 label, at most 63).
+  const projectTooLong = project !== undefined && project.length > MAX_LABEL_LENGTH;
+  if (projectTooLong) {
+    out.push({ path: ['scheduling', 'project'], message: `the project is the value of the pods' queue labels; given ${project.length} characters; expected at most ${MAX_LABEL_LENGTH}` });
+  }
   if (scheduler === 'runai-scheduler') {
     if (!project) {
       out.push({ path: ['scheduling', 'project'], message: 'required with scheduler runai-scheduler: the Run:AI project the namespace and pod labels belong to; given nothing' });
+    } else if (`runai-${project}`.length > MAX_LABEL_LENGTH) {
+      if (!projectTooLong) out.push({ path: ['scheduling', 'project'], message: `Run:AI runs project "${project}" in namespace "runai-${project}", ${project.length + 6} characters; Kubernetes allows at most ${MAX_LABEL_LENGTH}; expected a project of at most ${MAX_LABEL_LENGTH - 6} characters` });
     } else if (namespace !== `runai-${project}`) {
       out.push({ path: ['namespace'], message: `Run:AI runs project "${project}" in namespace "runai-${project}"; given "${namespace}"` });
     }
@@ -100,6 +126,42 @@ function checkScheduling(p: PipelineView): PolicyProblem[] {
       out.push({ path: ['labels', key], message: `names project "${value}" but scheduling.project is ${project ? `"${project}"` : 'not set'}; project and queue labels come from scheduling.project` });
     }
   }
+  return out;
+}
+
+/**
+ * `gpu.resourceName` must be an extended resource: a whole GPU is set as request and limit under
+ * it, so a core name (`memory`, `cpu`, ...) would overwrite the step's own request. Kubernetes:
+ * pkg/apis/core/helper/helpers.go `IsExtendedResourceName` (not native, i.e. domain-prefixed and
+ * not in *kubernetes.io/, and not `requests.`-prefixed) and `IsNativeResource`; `hugepages-*` has no
+ * domain. And `gpu.tolerations` must be valid tolerations (see {@link tolerationProblems}).
+ */
+function checkClusterGpu(p: PipelineView): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
+  const name = p.cluster.gpu.resourceName;
+  const slash = name.indexOf('/');
+  const domain = slash < 0 ? '' : name.slice(0, slash);
+  if (slash <= 0 || domain === 'kubernetes.io' || domain.endsWith('.kubernetes.io') || name.startsWith('requests.')) {
+    out.push({ path: ['gpu', 'resourceName'], message: `given "${name}", a Kubernetes core resource name (no domain prefix, or kubernetes.io); a whole GPU is requested as this resource, which would replace the step's own request of it; expected an extended resource such as nvidia.com/gpu` });
+  }
+  out.push(...tolerationProblems(p.cluster.gpu.tolerations, (...rest) => ['gpu', 'tolerations', ...rest]));
+  return out;
+}
+
+/**
+ * Kubernetes pkg/apis/core/validation/validation.go `ValidateTolerations`: with operator Exists the
+ * value must be empty; with an empty key the operator must be Exists.
+ */
+function tolerationProblems(tolerations: readonly Toleration[], at: At): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
+  tolerations.forEach((t, i) => {
+    if (t.operator === 'Exists' && t.value !== undefined && t.value !== '') {
+      out.push({ path: at(i, 'value'), message: `given "${t.value}" with operator Exists, which matches any value; Kubernetes requires the value to be empty with Exists; expected no value (or operator Equal)` });
+    }
+    if ((t.key === undefined || t.key === '') && t.operator !== 'Exists') {
+      out.push({ path: at(i, 'operator'), message: `given ${t.operator ?? 'nothing (Equal)'} with no key; Kubernetes requires operator Exists when the key is empty; expected a key or operator: Exists` });
+    }
+  });
   return out;
 }
 
@@ -167,7 +229,11 @@ function checkStep(p: PipelineView, s: StepPlan): PolicyProblem[] {
     ...checkPlacement(p, s, at),
     ...checkResources(s, at),
     ...checkParameters(p, s, at),
+    ...checkTemplateVariables(s, at),
+    ...checkPodMetadata(p, s, at),
     ...checkOutputs(p, s, at),
+    ...checkMounts(s, at),
+    ...tolerationProblems(s.tolerations, (...rest) => at('tolerations', ...rest)),
   ];
 }
 
@@ -181,8 +247,12 @@ function checkNamesAndImage(p: PipelineView, s: StepPlan, at: At): PolicyProblem
     const shown = s.versioned ? `${s.templateName}-<hash>` : s.templateName;
     out.push({ path: at(), message: `template name "${shown}" is ${nameLength} characters; Kubernetes allows at most 63 (shorten the step name)` });
   }
+  const imageProblem = s.image === '' ? undefined : imageReferenceProblem(s.image);
   if (s.image === '') {
     out.push({ path: at('image'), message: 'a step needs a container image; given nothing' });
+  } else if (imageProblem) {
+    // The runtime's parser (distribution/reference, cited in lib/values/image.ts) refuses it: the pod never starts (InvalidImageName).
+    out.push({ path: at('image'), message: `given "${s.image}", not an image reference; ${imageProblem}` });
   } else if (!isPinnedImage(s.image) && !p.policy.allowUnpinnedImages) {
     out.push({ path: at('image'), message: `"${s.image}" is not pinned; expected a tag other than latest or a @sha256 digest (or set policy.allowUnpinnedImages: true)` });
   }
@@ -223,7 +293,7 @@ function checkResources(s: StepPlan, at: At): PolicyProblem[] {
   const requests = s.resources?.requests ?? {};
   const limits = s.resources?.limits ?? {};
   for (const [name, req] of Object.entries(requests)) {
-    const lim = (limits as Record<string, string | number | undefined>)[name];
+    const lim = has(limits, name) ? (limits as Record<string, string | number | undefined>)[name] : undefined;
     if (req === undefined || lim === undefined) continue;
     const r = parseQuantity(req);
     const l = parseQuantity(lim);
@@ -238,15 +308,11 @@ function checkResources(s: StepPlan, at: At): PolicyProblem[] {
 /** Workflow parameters used in args/command/env must be declared. */
 function checkParameters(p: PipelineView, s: StepPlan, at: At): PolicyProblem[] {
   const out: PolicyProblem[] = [];
-  const used: [(string | number)[], string][] = [
-    ...(s.command ?? []).map((c, i): [(string | number)[], string] => [at('command', i), c]),
-    ...(s.args ?? []).map((a, i): [(string | number)[], string] => [at('args', i), a]),
-    ...s.env.flatMap((e, i): [(string | number)[], string][] => ('value' in e ? [[at('env', i, 'value'), e.value]] : [])),
-  ];
+  const used = usedTexts(s, at);
   // (The lister's parameter is reported once, at fanOut.source.parameter.)
   for (const [path, text] of s.role === 'step' ? used : []) {
     for (const m of text.matchAll(/\{\{\s*workflow\.parameters\.([^}\s]+)\s*\}\}/g)) {
-      if (!(m[1] in p.parameters)) {
+      if (!has(p.parameters, m[1])) {
         out.push({ path, message: `refers to workflow parameter "${m[1]}", which is not declared; expected one of: ${Object.keys(p.parameters).join(', ') || '(none declared: add it under parameters)'}` });
       }
     }
@@ -261,12 +327,25 @@ function checkOutputs(p: PipelineView, s: StepPlan, at: At): PolicyProblem[] {
   if (p.resumeEnabled && !s.outputDir && s.role === 'step') {
     out.push({ path: at('output'), message: 'resume writes a success marker into the step\'s output directory, and this step has no writable mount; add one or set output' });
   }
-  if (s.fanOut) {
-    for (const [i, m] of s.mounts.entries()) {
-      if (s.fanOut.itemVolumes.includes(m.volume) && /\s/.test(m.path)) {
-        out.push({ path: at('mounts', i, 'path'), message: `a per-scan mount path cannot contain blanks (the wrapper lists them space-separated); given "${m.path}"` });
-      }
+  if (p.resumeEnabled && s.outputDir && s.role === 'step') {
+    // The wrapper writes the marker after the command succeeded: on a read-only mount the step
+    // fails after its work is done (the kubelet mounts readOnly mounts and read-only claims ro).
+    const mount = mountOf(s, s.outputDir);
+    const volume = mount && has(p.volumes, mount.volume) ? p.volumes[mount.volume] : undefined;
+    const claimReadOnly = volume !== undefined && 'persistentVolumeClaim' in volume && volume.readOnly === true;
+    if (mount && (mount.readOnly || claimReadOnly)) {
+      out.push({ path: at('output'), message: `resume writes the step's success marker under its output directory; given "${s.outputDir}", on ${mount.readOnly ? `mount ${mount.path} (readOnly)` : `volume "${mount.volume}" (a read-only claim)`}; expected a writable mount's path` });
     }
+  }
+  if (s.timeout !== undefined && !isWithinGoDurationRange(s.timeout)) {
+    out.push({ path: at('timeout'), message: `given ${s.timeout}; Argo parses a timeout as a Go duration (int64 nanoseconds); expected at most ${MAX_GO_DURATION}` });
+  }
+  // The wrapper takes its path lists (markers, per-scan mounts) one path per line (lib/steps/wrapper.ts).
+  if (s.resume && /[\n\r]/.test(s.resume.markerPath)) out.push({ path: ['resume', 'markerName'], message: `a marker path cannot contain a line break (the step wrapper lists paths one per line); given ${JSON.stringify(s.resume.markerName)}` });
+  for (const [i, m] of s.mounts.entries()) {
+    if (/[\n\r]/.test(m.path)) out.push({ path: at('mounts', i, 'path'), message: `a mount path cannot contain a line break (the step wrapper lists paths one per line); given ${JSON.stringify(m.path)}` });
+  }
+  if (s.fanOut) {
     const perPod = p.lister?.scansPerPod ?? 1;
     const scanSeconds = s.fanOut.scanTimeoutSeconds;
     const podSeconds = s.timeout ? durationSeconds(s.timeout) : undefined;
@@ -276,8 +355,93 @@ function checkOutputs(p: PipelineView, s: StepPlan, at: At): PolicyProblem[] {
   }
 
   s.mounts.forEach((m, i) => {
-    if (!(m.volume in p.volumes)) {
+    if (!has(p.volumes, m.volume)) {
       out.push({ path: at('mounts', i, 'volume'), message: `no volume "${m.volume}" in volumes; expected one of: ${Object.keys(p.volumes).join(', ') || '(none declared)'}` });
+    }
+  });
+  return out;
+}
+
+/** The mount holding a path: the one at it, or the deepest one above it. */
+function mountOf(s: StepPlan, path: string): StepPlan['mounts'][number] | undefined {
+  const under = s.mounts.filter((m) => path === m.path || path.startsWith(m.path.endsWith('/') ? m.path : `${m.path}/`));
+  return under.sort((a, b) => b.path.length - a.path.length)[0];
+}
+
+/**
+ * Template variables that do not exist where they are used. A step's command, args and env are
+ * resolved in its container template, whose scope holds its declared inputs
+ * (`inputs.parameters.<name>`) and no `item`: Argo adds `item` only to a looping task's own scope
+ * (workflow/validate/validate.go `addItemsToScope`, for withItems/withParam/withSequence), and
+ * `resolveAllVariables` fails "failed to resolve {{...}}" for any other inputs or item reference
+ * (the controller validates a workflow before running it; the step template's container is
+ * validated by `validateLeaf` with its inputs only).
+ */
+function checkTemplateVariables(s: StepPlan, at: At): PolicyProblem[] {
+  if (s.role !== 'step') return [];
+  const out: PolicyProblem[] = [];
+  const inputs = [...(s.fanOut ? [s.fanOut.parameter] : []), ...Object.keys(s.inputs)];
+  for (const [path, text] of usedTexts(s, at)) {
+    for (const m of text.matchAll(/\{\{\s*inputs\.parameters\.([^}\s]+)\s*\}\}/g)) {
+      if (!inputs.includes(m[1])) {
+        out.push({ path, message: `refers to {{inputs.parameters.${m[1]}}}, which this step's template does not declare (Argo: failed to resolve); expected ${inputs.length > 0 ? `one of: ${inputs.map((n) => `{{inputs.parameters.${n}}}`).join(', ')}` : 'none: the step has no inputs (workflow parameters are {{workflow.parameters.NAME}})'}` });
+      }
+    }
+    for (const m of text.matchAll(/\{\{\s*(item(?:\.[^}\s]*)?)\s*\}\}/g)) {
+      out.push({ path, message: `refers to {{${m[1]}}}, which exists only in a looping DAG task's arguments, never in a step's container (Argo: failed to resolve); expected ${s.fanOut ? `{{inputs.parameters.${s.fanOut.parameter}}} (the chunk) or the per-scan mount paths` : 'a workflow parameter ({{workflow.parameters.NAME}}), or fanOut to run the step per scan'}` });
+    }
+  }
+  return out;
+}
+
+/** The texts of a step Argo resolves variables in, with their field paths. */
+function usedTexts(s: StepPlan, at: At): [(string | number)[], string][] {
+  return [
+    ...(s.command ?? []).map((c, i): [(string | number)[], string] => [at('command', i), c]),
+    ...(s.args ?? []).map((a, i): [(string | number)[], string] => [at('args', i), a]),
+    ...s.env.flatMap((e, i): [(string | number)[], string][] => ('value' in e ? [[at('env', i, 'value'), e.value]] : [])),
+  ];
+}
+
+/** Pod labels and annotations: the pipeline's reserved labels, the GPU annotations, the annotations' total size. */
+function checkPodMetadata(p: PipelineView, s: StepPlan, at: At): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
+  for (const key of Object.keys(s.podLabels)) {
+    if (RESERVED_LABELS.includes(key)) {
+      out.push({ path: at('podLabels', key), message: `given "${s.podLabels[key]}" for ${key}, a label the pipeline sets itself (what deploy, list and prune select on); expected another key` });
+    }
+  }
+  for (const key of Object.keys(s.podAnnotations)) {
+    if (GPU_ANNOTATIONS.includes(key)) {
+      out.push({ path: at('podAnnotations', key), message: `given ${key}: "${s.podAnnotations[key]}"; the scheduler reads GPU shares from this annotation, which the pipeline sets from gpu: (and checks against the scheduler and the cluster); expected gpu: {fraction: ...} or {memoryMB: ...} instead` });
+    }
+  }
+  // Kubernetes pkg/api/validation/objectmeta.go ValidateAnnotationsSize (apimachinery): the API server refuses the pod.
+  const annotations = { ...s.podAnnotations, ...s.gpu.podSettings(p.cluster.gpu).annotations };
+  const bytes = Object.entries(annotations).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  if (bytes > ANNOTATIONS_SIZE_LIMIT) {
+    out.push({ path: at('podAnnotations'), message: `given ${bytes} bytes of pod annotations (keys and values); Kubernetes allows at most ${ANNOTATIONS_SIZE_LIMIT} (256 KiB) in total; expected smaller annotations (large data belongs in a volume or a ConfigMap)` });
+  }
+  return out;
+}
+
+/**
+ * Kubernetes pkg/apis/core/validation/validation.go `ValidateVolumeMounts`: a subPath goes through
+ * `validateLocalDescendingPath` (must be relative, no `..` element, `validatePathNoBacksteps`).
+ * A Secret file is mounted with its key as subPath, so the key obeys the same (and
+ * apimachinery util/validation `IsConfigMapKey`).
+ */
+function checkMounts(s: StepPlan, at: At): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
+  const descending = (p: string): string | undefined =>
+    p.startsWith('/') ? 'an absolute path' : p.split(/[\\/]/).includes('..') ? 'a path with a ".." element' : undefined;
+  s.mounts.forEach((m, i) => {
+    const bad = m.subPath !== undefined && m.subPath !== '' ? descending(m.subPath) : undefined;
+    if (bad) out.push({ path: at('mounts', i, 'subPath'), message: `given "${m.subPath}", ${bad}; Kubernetes requires a subPath relative to the volume, without ".."; expected e.g. scans/2024` });
+  });
+  s.secretFiles.forEach((f, i) => {
+    if (!/^[-._a-zA-Z0-9]+$/.test(f.key) || f.key === '.' || f.key === '..' || f.key.startsWith('..')) {
+      out.push({ path: at('secretFiles', i, 'key'), message: `given "${f.key}"; a Secret key is letters, digits, "-", "_" and "." (not "." or "..", not starting with "..") and is mounted as the file's subPath; expected e.g. token` });
     }
   });
   return out;
