@@ -11,7 +11,7 @@ import { ApiError, formatError, isAbortError, isStatus } from './errors';
 import type { KubeClient } from './http';
 import type { DistTree, Manifest } from './manifests';
 import { KINDS, resourcePath, type KubeList, type KubeObject } from './resources';
-import { semaphoreConfigMaps, semaphoreDrift } from './apply';
+import { semaphoreDrift } from './apply';
 import { distStaleness } from './staleness';
 
 /** pass / fail; warn: could not be fully verified; info: cannot be checked through the API at all. */
@@ -71,10 +71,6 @@ function add<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
 /** Reads what the manifests need from the cluster. */
 export function requirementsOf(dist: DistTree): Requirements {
   const templates = dist.objects.filter((m) => m.object.kind === 'WorkflowTemplate');
-  // Semaphore ConfigMaps are the lab's to retune (deploy keeps live limits): checked under
-  // "config maps and semaphores", where a retuned limit is a warning, not a difference.
-  const semaphoreMaps = semaphoreConfigMaps(dist.objects.map((m) => m.object));
-  const identity = dist.objects.filter((m) => ['ServiceAccount', 'Secret', 'Role', 'RoleBinding', 'ConfigMap'].includes(m.object.kind) && !(m.object.kind === 'ConfigMap' && semaphoreMaps.has(m.object.metadata.name ?? '')));
   const ownSecrets = new Set(dist.objects.filter((m) => m.object.kind === 'Secret').map((m) => m.object.metadata.name));
   const ownConfigMaps = new Map(dist.objects.filter((m) => m.object.kind === 'ConfigMap').map((m) => [m.object.metadata.name, m.object]));
   const priorityClasses = new Map<string, string[]>();
@@ -134,6 +130,10 @@ export function requirementsOf(dist: DistTree): Requirements {
     const needed = configMaps.get(name ?? '');
     if (needed && [...needed].every((k) => k === '' || k in data)) configMaps.delete(name ?? '');
   }
+  // Semaphore ConfigMaps (those the templates' synchronization names) are the lab's to retune
+  // (deploy keeps live limits): checked under "config maps and semaphores", where a retuned limit
+  // is a warning, not a difference.
+  const identity = dist.objects.filter((m) => ['ServiceAccount', 'Secret', 'Role', 'RoleBinding', 'ConfigMap'].includes(m.object.kind) && !(m.object.kind === 'ConfigMap' && semaphores.has(m.object.metadata.name ?? '')));
   return { templates, identity, priorityClasses, secrets, configMaps, semaphores, hostPaths, wholeGpus, sharedGpus };
 }
 
