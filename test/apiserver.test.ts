@@ -3,13 +3,14 @@
  * @kubernetes/client-node 1.4.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServerOptions, type FakeApiServer, type KObject } from './support/apiserver';
+import { KUBECTL, kubectlPath } from './support/kubectl';
 
 // ---- helpers -------------------------------------------------------------------------------------------------------
 
@@ -889,10 +890,9 @@ describe('fault injection', () => {
 
 // ---- the real kubectl ----------------------------------------------------------------------------------------------
 
-const KUBECTL = '/usr/bin/kubectl';
 
 // kubectl ships with the machine image (gcloud SDK); without it these checks cannot run at all.
-describe.skipIf(!existsSync(KUBECTL))('kubectl', () => {
+describe.skipIf(!KUBECTL)('kubectl', () => {
   let home: string;
   const children: ChildProcess[] = [];
 
@@ -911,14 +911,14 @@ describe.skipIf(!existsSync(KUBECTL))('kubectl', () => {
 
   function kubectl(s: FakeApiServer, args: string[], kubeconfig?: string): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-      execFile(KUBECTL, [...(kubeconfig ? [] : flags(s)), ...args], { env: env(kubeconfig), timeout: 15_000 }, (err, stdout, stderr) => {
+      execFile(kubectlPath(), [...(kubeconfig ? [] : flags(s)), ...args], { env: env(kubeconfig), timeout: 15_000 }, (err, stdout, stderr) => {
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
       });
     });
   }
 
   function kubectlStream(s: FakeApiServer, args: string[]) {
-    const child = spawn(KUBECTL, [...flags(s), ...args], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(kubectlPath(), [...flags(s), ...args], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     const out = { stdout: '', stderr: '' };
     child.stdout!.on('data', (d) => (out.stdout += d));

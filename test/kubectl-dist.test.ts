@@ -13,10 +13,10 @@ import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { KUSTOMIZATION_FILE } from '../lib/names';
 import { startApiServer, type FakeApiServer } from './support/apiserver';
 import { ROOT, SHIPPED } from './support/envs';
+import { KUBECTL, kubectlPath } from './support/kubectl';
 
-const KUBECTL = '/usr/bin/kubectl';
 
-describe.skipIf(!existsSync(KUBECTL))('kubectl and dist/', () => {
+describe.skipIf(!KUBECTL)('kubectl and dist/', () => {
   let home: string;
   let server: FakeApiServer | undefined;
   beforeAll(() => {
@@ -33,7 +33,7 @@ describe.skipIf(!existsSync(KUBECTL))('kubectl and dist/', () => {
   const kubectl = (s: FakeApiServer | undefined, args: string[]) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(
-        KUBECTL,
+        kubectlPath(),
         [...(s ? ['--server', s.url, '--insecure-skip-tls-verify=false'] : []), '--cache-dir', join(home, 'cache'), ...args],
         { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: join(home, 'empty-kubeconfig') }, timeout: 20_000, maxBuffer: 16 * 1024 * 1024 },
         (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),

@@ -10,8 +10,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { parse as parseYaml } from 'yaml';
 import { stripAnsi } from '../../lib/cli/style';
 import { cli, ENV, NS, startCluster, type CliRun, type TestCluster } from './support/harness';
+import { KUBECTL, kubectlPath } from '../support/kubectl';
 
-const KUBECTL = '/usr/bin/kubectl';
 const WT = { apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate' };
 const PIPELINE = { ...WT, namespace: NS, name: 'sleap-roots-pipeline' };
 const PIPELINE_FILE = `argoproj.io.v1alpha1.WorkflowTemplate.${NS}.sleap-roots-pipeline`;
@@ -236,7 +236,7 @@ describe('diff of Secrets', () => {
   });
 });
 
-describe.skipIf(!fs.existsSync(KUBECTL))('diff side by side with kubectl diff --server-side', () => {
+describe.skipIf(!KUBECTL)('diff side by side with kubectl diff --server-side', () => {
   let home: string;
   let c: TestCluster;
   beforeAll(() => {
@@ -254,7 +254,7 @@ describe.skipIf(!fs.existsSync(KUBECTL))('diff side by side with kubectl diff --
   const kubectl = (args: string[], dir = path.join(c.dist, ENV)) =>
     new Promise<CliRun>((resolve) => {
       execFile(
-        KUBECTL,
+        kubectlPath(),
         ['--kubeconfig', c.kubeconfig, '--cache-dir', path.join(home, 'cache'), 'diff', '--server-side', '--field-manager', 'sleap-roots', '-f', `${dir}/`, ...args],
         { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home }, timeout: 30_000, maxBuffer: 64 << 20 },
         (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),

@@ -6,14 +6,13 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import * as fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cli, ENV, NS, startCluster, type TestCluster } from './support/harness';
+import { KUBECTL, kubectlPath } from '../support/kubectl';
 
-const KUBECTL = '/usr/bin/kubectl';
 const CM = { apiVersion: 'v1', kind: 'ConfigMap', namespace: NS, name: 'sleap-roots-semaphores' };
 
-describe.skipIf(!fs.existsSync(KUBECTL))('semaphore limits on deploy', () => {
+describe.skipIf(!KUBECTL)('semaphore limits on deploy', () => {
   let c: TestCluster;
   beforeEach(async () => {
     c = await startCluster();
@@ -25,7 +24,7 @@ describe.skipIf(!fs.existsSync(KUBECTL))('semaphore limits on deploy', () => {
   const data = () => (c.server.get(CM) as unknown as { data: Record<string, string> }).data;
   // Asynchronously: the stand-in answers from this process.
   const retune = (patch: object) =>
-    promisify(execFile)(KUBECTL, ['--kubeconfig', c.kubeconfig, '-n', NS, 'patch', 'configmap', CM.name, '--type', 'merge', '-p', JSON.stringify(patch)], { env: { PATH: process.env.PATH ?? '', HOME: c.dir }, timeout: 20_000 });
+    promisify(execFile)(kubectlPath(), ['--kubeconfig', c.kubeconfig, '-n', NS, 'patch', 'configmap', CM.name, '--type', 'merge', '-p', JSON.stringify(patch)], { env: { PATH: process.env.PATH ?? '', HOME: c.dir }, timeout: 20_000 });
 
   it('creates the ConfigMap with dist/\'s limits when it is absent', async () => {
     expect(data()).toEqual({ 'pipeline-gpu': '4' });
