@@ -9,8 +9,11 @@
  * content identifies a line; counting keeps identical lines at one instant apart). A pass that
  * ends on a line without its newline leaves that line pending until the next pass shows it
  * whole, so a cut-off line is neither lost nor written twice. A follow stream that ends cleanly
- * once the container has finished is complete (the kubelet ends it only then); one that broke is
- * resumed, without `follow` when the container has finished, until a pass ends cleanly.
+ * once the container has finished is complete; one that ends cleanly while the container still
+ * runs (a proxy or gateway closing a quiet connection) is reopened at once and is not a failure;
+ * one that broke is resumed after a backoff, without `follow` when the container has finished,
+ * until a pass ends cleanly. What counts as a failure is the watch rule (watch.ts): a broken
+ * stream, or a clean end within SHORT_WATCH_MS that brought nothing new.
  */
 import type { IncomingMessage } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
@@ -18,7 +21,7 @@ import { ApiError, UserError, isAbortError, isStatus } from './errors';
 import { isTransient, type KubeClient } from './http';
 import { ARGO_WORKFLOW_LABEL } from './labels';
 import { KINDS, resourcePath, type KubeList, type KubeObject } from './resources';
-import { listWatch } from './watch';
+import { listWatch, SHORT_WATCH_MS, type ReconnectNotice } from './watch';
 import { isCompleted, stepOfPod, type Workflow } from './workflow';
 
 /** Lines of one pod, as they arrived in one chunk. */
@@ -54,7 +57,11 @@ export interface LogCaptureOptions {
   readonly onNotice?: (message: string) => void;
   /** Every state of the workflow seen while following (for a live view). @default - nothing */
   readonly onWorkflow?: (wf: Workflow) => void;
-  /** Reopenings of one pod's stream in a row without a new line before giving up on it. @default 10 */
+  /**
+   * Failures in a row (a broken stream, or one that ended at once without a new line) before
+   * giving up on one pod's log, and on each watch. A follow stream that ends cleanly after a new
+   * line or after a second while the container runs is reopened and is not a failure. @default 10
+   */
   readonly maxReconnects?: number;
 }
 
@@ -151,9 +158,6 @@ export class LogCursor {
     }
   }
 }
-
-/** A log stream open at least this long before it ended counts as healthy. */
-const LONG_STREAM_MS = 10_000;
 
 interface PodState {
   pod: KubeObject;
@@ -270,7 +274,8 @@ class Capture {
       path: resourcePath(KINDS.Workflow, this.o.namespace),
       fieldSelector: `metadata.name=${this.o.workflow}`,
       signal: this.signal,
-      onReconnect: (n) => n.reason !== 'ended' && this.notice(`workflow watch ${n.reason === 'expired' ? 'expired (410); listing again' : `dropped; reconnecting from resourceVersion ${n.resourceVersion}`}`),
+      maxReconnects: this.o.maxReconnects,
+      onReconnect: (n) => this.watchNotice('workflow', n),
     })) {
       let wf: Workflow | undefined;
       if (ev.type === 'SYNC') {
@@ -322,7 +327,8 @@ class Capture {
       path: resourcePath(KINDS.Pod, this.o.namespace),
       labelSelector: `${ARGO_WORKFLOW_LABEL}=${this.o.workflow}`,
       signal: this.signal,
-      onReconnect: (n) => n.reason === 'expired' && this.notice('pod watch expired (410); listing again'),
+      maxReconnects: this.o.maxReconnects,
+      onReconnect: (n) => this.watchNotice('pod', n),
     })) {
       if (ev.type === 'SYNC') {
         const names = new Set(ev.items.map((p) => p.metadata.name));
@@ -403,6 +409,13 @@ class Capture {
 
   private readonly noticed = new Set<string>();
 
+  /** Normal ends are silent; failures and re-lists are told. */
+  private watchNotice(what: 'workflow' | 'pod', n: ReconnectNotice): void {
+    if (n.reason === 'ended') return;
+    if (n.reason === 'expired') this.notice(`${what} watch expired (410); listing again`);
+    else this.notice(`${what} watch ${n.reason === 'short' ? 'ended at once' : 'dropped'} (${n.detail ?? 'no detail'}); reconnecting from resourceVersion ${n.resourceVersion} in ${(n.delayMs / 1000).toFixed(1)}s`);
+  }
+
   private notice(message: string): void {
     this.o.onNotice?.(message);
   }
@@ -431,6 +444,7 @@ class Capture {
       let progressed = false;
       let clean = false;
       let tailPending = false;
+      let failure = '';
       const openedAt = Date.now();
       try {
         const res = await this.client.stream({
@@ -463,20 +477,34 @@ class Capture {
           continue;
         }
         if (!isTransient(e) && !(e instanceof Error && (e as NodeJS.ErrnoException).code === 'ECONNRESET')) throw e;
+        failure = (e as Error).message;
       }
-      // A stream that stayed open a while (a proxy closing idle connections) is not a failure.
-      idle = progressed || Date.now() - openedAt >= LONG_STREAM_MS ? 0 : idle + 1;
-      if (idle > max) throw new Error(`gave up reading pod ${name}: ${idle} reconnects without a new line`);
+      // The same rule as a watch (watch.ts): a clean end that brought a new line or lasted
+      // SHORT_WATCH_MS is normal (a proxy or the kubelet closing a quiet stream) and is reopened at
+      // once; a clean end sooner with nothing new, or a broken stream, is a failure, backed off.
+      // Failures in a row are counted; a healthy pass starts the count again.
+      const healthy = progressed || Date.now() - openedAt >= SHORT_WATCH_MS;
+      if (clean) idle = healthy ? 0 : idle + 1;
+      else idle = healthy ? 1 : idle + 1;
+      if (idle > max) {
+        throw new Error(
+          clean
+            ? `gave up reading pod ${name}: its log stream ended at once ${idle} times in a row without a new line`
+            : `gave up reading pod ${name}: ${idle} failures in a row (last: ${failure})`,
+        );
+      }
       if (following) {
         const state = await this.containerState(name);
         if (state === 'gone') return;
         if (state === 'terminated') {
           if (clean && !tailPending) return;
-          following = false;
-        } else if (!progressed) await this.client.sleep(this.client.backoffMs(idle), this.signal).catch(() => undefined);
+          following = false; // read what is left without follow, at once
+          continue;
+        }
       } else if (clean && !tailPending) {
         return;
       }
+      if (idle > 0) await this.client.sleep(this.client.backoffMs(idle), this.signal).catch(() => undefined);
     }
   }
 

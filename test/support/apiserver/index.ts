@@ -76,6 +76,15 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** Answer watches from a too-old resourceVersion with HTTP 410 instead of the watch cache's 200 + ERROR event. */
   expiredWatchAsHttp410?: boolean;
+  /** The apiserver's --min-request-timeout: a watch without timeoutSeconds ends at a random time in [this, 2 * this) s (default 1800). */
+  minRequestTimeoutSeconds?: number;
+  /**
+   * End every watch cleanly after this many ms, whatever timeoutSeconds asked (a server-side timeout
+   * with time compressed: with bookmarks allowed and enabled, the pre-timeout BOOKMARK comes just before). Default 0: never.
+   */
+  endWatchesAfterMs?: number;
+  /** End every follow=true log stream cleanly after this many ms while the container still runs (default 0: never). */
+  endLogFollowsAfterMs?: number;
   /**
    * Precision of pods/log `sinceTime`. 'second' (default) is what a real cluster does: the apiserver forwards
    * sinceTime to the kubelet formatted as RFC3339, dropping fractional seconds. 'nanosecond' keeps them.
@@ -157,7 +166,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Fa
     store,
     ids: new Ids(options.seed),
     now,
-    logs: new LogStore(new NanoClock(now), now, options.logSinceTimePrecision ?? 'second'),
+    logs: new LogStore(new NanoClock(now), now, options.logSinceTimePrecision ?? 'second', options.endLogFollowsAfterMs ?? 0),
     faults: new Faults(),
     access,
     watches: new WatchHub({
@@ -165,6 +174,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Fa
       now,
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
       expiredAsHttp410: options.expiredWatchAsHttp410 ?? false,
+      minRequestTimeoutSeconds: options.minRequestTimeoutSeconds ?? 1800,
+      endAfterMs: options.endWatchesAfterMs ?? 0,
     }),
     version: options.version ?? { major: '1', minor: '32', gitVersion: 'v1.32.0' },
     aggregatedDiscovery: options.aggregatedDiscovery ?? true,

@@ -46,6 +46,8 @@ export class LogStore {
     private readonly now: () => Date,
     /** 'second': sinceTime is truncated to whole seconds, as the apiserver does when it forwards to the kubelet. */
     private readonly sinceTimePrecision: 'second' | 'nanosecond',
+    /** End each follow stream cleanly after this many ms while the container runs (0: never), as a gateway closing quiet connections does. */
+    private readonly endFollowsAfterMs = 0,
   ) {}
 
   private entry(ns: string, pod: string, container: string): ContainerLog {
@@ -160,8 +162,10 @@ export class LogStore {
       return;
     }
     e.followers.add(follower);
+    const timer = this.endFollowsAfterMs > 0 ? setTimeout(() => finish(false), this.endFollowsAfterMs) : undefined;
     res.on('close', () => {
       done = true;
+      clearTimeout(timer);
       e.followers.delete(follower);
     });
   }

@@ -34,7 +34,14 @@ export interface WatchHubOptions {
   bookmarkIntervalMs: number;
   /** Answer a too-old resourceVersion with HTTP 410 instead of a 200 stream holding one ERROR event. */
   expiredAsHttp410: boolean;
+  /** The server-side timeout of a watch without timeoutSeconds is random in [this, 2 * this) seconds. */
+  minRequestTimeoutSeconds: number;
+  /** End every watch cleanly after this many ms (a compressed server-side timeout); 0: never. */
+  endAfterMs: number;
 }
+
+/** The pre-timeout bookmark comes this long before the deadline (the cacher's 2 s). */
+const PRETIMEOUT_BOOKMARK_MS = 2000;
 
 interface WatchEvent {
   type: WatchEventType;
@@ -96,12 +103,39 @@ class WatchStream {
       const out = this.convert(ev);
       if (out) this.send(out);
     });
-    if (p.timeoutSeconds !== undefined && p.timeoutSeconds > 0) {
-      this.timers.push(setTimeout(() => this.end(), p.timeoutSeconds * 1000));
-    }
+    this.scheduleEnd();
     if (p.allowBookmarks && this.hub.options.bookmarkIntervalMs > 0) {
       this.timers.push(setInterval(() => this.bookmark(), this.hub.options.bookmarkIntervalMs));
     }
+  }
+
+  /**
+   * The server-side end of the watch, as the apiserver does it: at timeoutSeconds, or when the
+   * client sets none at a random time in [minRequestTimeout, 2 * minRequestTimeout)
+   * (k8s.io/apiserver pkg/endpoints/handlers/get.go ListResource); the handler then returns and the
+   * chunked response completes (handlers/watch.go serveWatch, its timeout case). With bookmarks
+   * allowed, the watch cache sends one 2 s before that deadline (pkg/storage/cacher/cache_watcher.go
+   * nextBookmarkTime: "right before the watcher timeout"), none when the deadline is nearer than
+   * that. The endAfterMs option compresses time: the bookmark comes just before the end.
+   */
+  private scheduleEnd(): void {
+    const p = this.params;
+    const o = this.hub.options;
+    const bookmarks = p.allowBookmarks && o.bookmarkIntervalMs > 0;
+    if (o.endAfterMs > 0) {
+      this.timers.push(
+        setTimeout(() => {
+          if (bookmarks) this.bookmark();
+          this.end();
+        }, o.endAfterMs),
+      );
+      return;
+    }
+    const timeoutMs =
+      p.timeoutSeconds !== undefined && p.timeoutSeconds > 0 ? p.timeoutSeconds * 1000 : o.minRequestTimeoutSeconds * 1000 * (1 + Math.random());
+    if (!(timeoutMs > 0)) return;
+    this.timers.push(setTimeout(() => this.end(), timeoutMs));
+    if (bookmarks && timeoutMs > PRETIMEOUT_BOOKMARK_MS) this.timers.push(setTimeout(() => this.bookmark(), timeoutMs - PRETIMEOUT_BOOKMARK_MS));
   }
 
   private selects(o: KObject): boolean {
