@@ -59,6 +59,31 @@ export function stepRows(view: WorkflowView, style: Style, frame = 0, withSymbol
   ]);
 }
 
+/**
+ * What to say when the step list is not in status.nodes: nothing for plain nodes; where they came
+ * from for compressed ones (status only); for offloaded or unreadable ones, why no step is listed
+ * and what to do instead.
+ */
+export function nodeSourceLines(view: WorkflowView, style: Style, detail = false): string[] {
+  const src = view.nodeSource;
+  const ns = view.namespace ? ` -n ${view.namespace}` : '';
+  const seeThem = `  see the steps: argo get ${view.name}${ns} (through the Argo Server), or the workflow in the Argo UI`;
+  switch (src.from) {
+    case 'nodes':
+      return [];
+    case 'compressedNodes':
+      return detail ? [`${style.dim('Step list:'.padEnd(14))}decoded from status.compressedNodes (${src.algorithm}): the workflow passed Argo's 1 MiB size limit`] : [];
+    case 'offloaded':
+      return [
+        style.yellow(`No steps to show: Argo keeps this workflow's step list in its database (node status offloading, version ${src.version}); the Kubernetes API cannot read it.`),
+        seeThem,
+        '  next time: a workflow with fewer nodes keeps its step list readable here: fewer scans per batch, or more scans per pod (fanOut.scansPerPod in the environment file)',
+      ];
+    case 'unreadable':
+      return [style.yellow(`No steps to show: ${src.problem}.`), seeThem];
+  }
+}
+
 /** The header line of a workflow. */
 export function headerLine(view: WorkflowView, style: Style): string {
   const parts = [style.bold(view.name), paintPhase(style, view.phase)];
@@ -182,6 +207,7 @@ export class WorkflowDisplay {
   private frameLines(view: WorkflowView): string[] {
     const lines = [headerLine(view, this.o.style)];
     for (const row of columns(stepRows(view, this.o.style, this.frame))) lines.push(`  ${row}`);
+    for (const l of nodeSourceLines(view, this.o.style)) lines.push(`  ${l}`);
     if (view.message && !view.completed) lines.push(this.o.style.dim(`  ${view.message}`));
     return lines;
   }
@@ -199,6 +225,11 @@ export class WorkflowDisplay {
     if (this.printed.get('') !== wfKey) {
       this.printed.set('', wfKey);
       out += `${now} ${view.name} ${paintPhase(this.o.style, view.phase)}${view.progress ? ` ${view.progress}` : ''}${view.message ? `: ${view.message}` : ''}\n`;
+    }
+    const sourceKey = view.nodeSource.from;
+    if (this.printed.get('nodes') !== sourceKey) {
+      this.printed.set('nodes', sourceKey);
+      for (const l of nodeSourceLines(view, this.o.style)) out += `${now} ${l.trimStart()}\n`;
     }
     for (const s of view.steps) {
       const key = `${s.phase}|${s.retries}|${s.message ?? ''}`;
@@ -221,6 +252,7 @@ export class WorkflowDisplay {
       phase: view.phase,
       progress: view.progress,
       message: view.message,
+      nodeSource: view.nodeSource.from === 'nodes' ? undefined : view.nodeSource,
       steps: view.steps.map((s) => ({ name: s.name, phase: s.phase, retries: s.retries, message: s.message, startedAt: s.startedAt, finishedAt: s.finishedAt })),
     };
     const text = JSON.stringify(doc);
@@ -249,7 +281,13 @@ export function statusLines(view: WorkflowView, style: Style, now: number): stri
   field('Finished:', view.finishedAt);
   field('Duration:', view.durationMs !== undefined ? formatDuration(view.durationMs) : undefined);
   if (view.parameters.length > 0) field('Parameters:', view.parameters.map((p) => `${p.name}=${p.value ?? ''}`).join(', '));
+  const source = nodeSourceLines(view, style, true);
+  if (view.nodeSource.from === 'compressedNodes') lines.push(...source);
   lines.push('');
+  if (view.nodeSource.from === 'offloaded' || view.nodeSource.from === 'unreadable') {
+    lines.push(...source);
+    return lines;
+  }
   const rows: string[][] = [['STEP', 'PHASE', 'DURATION', 'RETRIES', 'MESSAGE'].map((h) => style.dim(h))];
   for (const s of view.steps) {
     rows.push([s.item ? `  ${s.name}` : s.name, paintPhase(style, s.phase), s.durationMs !== undefined ? formatDuration(s.durationMs) : '', s.retries ? String(s.retries) : '', s.message ?? '']);

@@ -21,6 +21,7 @@ import { ApiError, UserError, isAbortError, isStatus } from './errors';
 import { isTransient, type KubeClient } from './http';
 import { ARGO_WORKFLOW_LABEL } from './labels';
 import { KINDS, resourcePath, type KubeList, type KubeObject } from './resources';
+import { nodesOf } from './node-status';
 import { listWatch, SHORT_WATCH_MS, type ReconnectNotice } from './watch';
 import { isCompleted, stepOfPod, type Workflow } from './workflow';
 
@@ -395,7 +396,7 @@ class Capture {
   }
 
   private noticeMissingPods(pods: readonly KubeObject[]): void {
-    const nodes = Object.values(this.wf?.status?.nodes ?? {});
+    const nodes = Object.values(this.wf ? nodesOf(this.wf) : {});
     const have = new Set(pods.map((p) => stepOfPod(p, this.wf).label));
     for (const n of nodes) {
       if (n.type !== 'Pod' || !n.startedAt) continue;

@@ -5,10 +5,14 @@
  * Argo's status.nodes is a flat map: the root DAG node (named like the workflow), one node per
  * task (`<wf>.<task>`, displayName `<task>`), and for a task with a retryStrategy a `Retry` node
  * whose children are the attempts, Pod nodes `<wf>.<task>(0)`, `<wf>.<task>(1)`, ...
+ * A large workflow has them in status.compressedNodes, or in Argo's database (node-status.ts).
  */
 import { ARGO_NODE_ID_ANNOTATION, ARGO_NODE_NAME_ANNOTATION, ENVIRONMENT_LABEL, RESUBMITTED_FROM, SUBMITTED_BY } from './labels';
 import { OUTCOME_OUTPUT } from '../names';
+import { nodeStatusOf, nodesOf, type NodeSource } from './node-status';
 import type { KubeObject } from './resources';
+
+export type { NodeSource } from './node-status';
 
 /** Phases of an Argo node or workflow; `Waiting` is ours: a task with no node yet. */
 export type Phase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Error' | 'Skipped' | 'Omitted' | 'Waiting';
@@ -60,6 +64,10 @@ export interface Workflow extends KubeObject {
     startedAt?: string;
     finishedAt?: string;
     nodes?: Record<string, ArgoNode>;
+    /** The nodes, compressed and base64-encoded, when the workflow grew past Argo's size limit. */
+    compressedNodes?: string;
+    /** Set when the nodes are in Argo's database (node status offloading). */
+    offloadNodeStatusVersion?: string;
     storedWorkflowTemplateSpec?: { entrypoint?: string; templates?: Template[] };
     [field: string]: unknown;
   };
@@ -115,7 +123,10 @@ export interface WorkflowView {
   readonly submittedBy?: string;
   readonly resubmittedFrom?: string;
   readonly parameters: readonly Parameter[];
+  /** The steps; empty when the nodes cannot be read (see {@link nodeSource}). */
   readonly steps: readonly StepView[];
+  /** Where the step list came from: status.nodes, status.compressedNodes, or why it is missing. */
+  readonly nodeSource: NodeSource;
   /**
    * Why a Failed/Error workflow failed: its failed steps (leaves: items rather than their task),
    * earliest first, each with its message.
@@ -193,7 +204,7 @@ interface RowContext {
 
 function indexNodes(wf: Workflow): NodeIndex {
   const wfName = wf.metadata.name ?? '';
-  const nodes = Object.values(wf.status?.nodes ?? {});
+  const nodes = Object.values(nodesOf(wf));
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const root = byId.get(wfName) ?? nodes.find((n) => n.name === wfName);
   const attemptIds = new Set<string>();
@@ -338,8 +349,11 @@ export function viewWorkflow(wf: Workflow, now: number, template?: KubeObject): 
   const name = idx.wfName;
   const completed = isCompleted(wf);
   const ctx: RowContext = { now, wfEnd: completed ? wf.status?.finishedAt : undefined };
+  const source = nodeStatusOf(wf).source;
+  // Without readable nodes, listing the template's tasks as Waiting would say something false.
+  const known = source.from === 'nodes' || source.from === 'compressedNodes';
   const order = taskOrder(wf, template);
-  const ordered = orderSteps(stepRows(idx, ctx, order, completed), order);
+  const ordered = known ? orderSteps(stepRows(idx, ctx, order, completed), order) : [];
   const labels = wf.metadata.labels ?? {};
   const annotations = wf.metadata.annotations ?? {};
   return {
@@ -359,6 +373,7 @@ export function viewWorkflow(wf: Workflow, now: number, template?: KubeObject): 
     resubmittedFrom: labels[RESUBMITTED_FROM],
     parameters: wf.spec?.arguments?.parameters ?? [],
     steps: ordered,
+    nodeSource: source,
     failing: failingOf(wf, name, ordered),
     outcome: outcomeOf(idx.nodes, name),
     resourceVersion: wf.metadata.resourceVersion,
@@ -403,7 +418,7 @@ export function stepOfPod(pod: KubeObject, wf?: Workflow): PodStep {
   const podName = pod.metadata.name ?? '';
   const wfName = wf?.metadata.name ?? pod.metadata.labels?.['workflows.argoproj.io/workflow'] ?? '';
   const annotations = pod.metadata.annotations ?? {};
-  const nodes = wf?.status?.nodes ?? {};
+  const nodes = wf ? nodesOf(wf) : {};
   let node: ArgoNode | undefined;
   const nodeId = annotations[ARGO_NODE_ID_ANNOTATION];
   if (nodeId) node = nodes[nodeId];
