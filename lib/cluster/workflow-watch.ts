@@ -1,6 +1,7 @@
 /**
  * Following one workflow until it finishes: the watch stream of that single object (list+watch
- * by name), each change handed to the caller at once.
+ * by name), each change handed to the caller at once, for as long as the workflow runs (the
+ * reconnect rule is listWatch's, watch.ts).
  */
 import { UserError } from './errors';
 import type { KubeClient } from './http';
@@ -16,8 +17,12 @@ export interface FollowWorkflowOptions {
   readonly signal?: AbortSignal;
   /** Every state seen, first the current one. */
   readonly onChange: (wf: Workflow) => void;
+  /** Every reopening of the watch: normal ends (`ended`), failures, re-lists. @default - nothing */
   readonly onReconnect?: (notice: ReconnectNotice) => void;
-  /** @default 10 */
+  /**
+   * Failures in a row before giving up (see watch.ts for what is one); the server's normal ends
+   * of the watch are not failures, so a quiet workflow is followed as long as it runs. @default 10
+   */
   readonly maxReconnects?: number;
 }
 

@@ -192,10 +192,20 @@ describe.skipIf(!KUBECTL)('kubectl as the referee of the stand-in ends', () => {
     expect(dropped).toMatch(/unexpected EOF/);
   }, 40_000);
 
-  it('kubectl get -w exits 0 when the stand-in ends every watch after N ms', async () => {
+  it('kubectl get -w, which sets no timeoutSeconds, exits 0 at the random server default and when every watch ends after N ms', async () => {
+    c = await startCluster({ minRequestTimeoutSeconds: 0.3 });
+    putWorkflow(c.server, 'wf');
+    const args = ['--kubeconfig', c.kubeconfig, 'get', 'workflows.argoproj.io', '-n', NS, '-w'];
+    const started = Date.now();
+    const r = await run(kubectlPath(), args, { timeout: 15_000 });
+    expect(r.stdout).toMatch(/^wf\b/m);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    const watch = c.server.requests.find((q) => q.query.watch !== undefined);
+    expect(watch?.query.timeoutSeconds).toBeUndefined();
+    await c.close();
     c = await startCluster({ endWatchesAfterMs: 300 });
     putWorkflow(c.server, 'wf');
-    const r = await run(kubectlPath(), ['--kubeconfig', c.kubeconfig, 'get', 'workflows.argoproj.io', '-n', NS, '-w'], { timeout: 15_000 });
-    expect(r.stdout).toMatch(/^wf\b/m);
+    const again = await run(kubectlPath(), ['--kubeconfig', c.kubeconfig, ...args.slice(2)], { timeout: 15_000 });
+    expect(again.stdout).toMatch(/^wf\b/m);
   }, 40_000);
 });
