@@ -556,7 +556,10 @@ class Capture {
       }
       if (!res.complete) throw Object.assign(new Error('the log stream was cut off'), { code: 'ECONNRESET' });
     } catch (e) {
-      throw Object.assign(e instanceof Error ? e : new Error(String(e)), { progressed });
+      // Node reports a response cut mid-body as a bare "aborted" (code ECONNRESET): say what it is.
+      const cut = !isAbortError(e) && !this.signal.aborted && (e as NodeJS.ErrnoException).code === 'ECONNRESET';
+      const error = cut ? Object.assign(new Error('the log stream was cut off'), { code: 'ECONNRESET' }) : e instanceof Error ? e : new Error(String(e));
+      throw Object.assign(error, { progressed });
     } finally {
       res.destroy();
     }

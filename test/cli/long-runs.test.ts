@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../../lib/cluster/connection';
 import { KubeClient } from '../../lib/cluster/http';
+import { captureLogs } from '../../lib/cluster/logs';
 import { KINDS, resourcePath } from '../../lib/cluster/resources';
 import { listWatch, type ReconnectNotice, type WatchEvent } from '../../lib/cluster/watch';
 import type { KObject } from '../support/apiserver/index';
@@ -170,6 +171,48 @@ describe('listWatch: what counts as a failure', () => {
       stop.abort();
       client.connection.close();
     }
+  });
+});
+
+describe('captureLogs: what counts as a failure of a log follow', () => {
+  /** Follows a workflow with one running pod until `until` notices, then finishes it; returns the notices. */
+  async function followUntilNotice(cluster: TestCluster, inject: (pod: string) => void, noticed: RegExp): Promise<{ notices: string[]; waits: number[]; lines: string[] }> {
+    putWorkflow(cluster.server, 'wf');
+    const argo = new FakeArgo(cluster.server, 'wf');
+    argo.start();
+    const pod = argo.startPod('predictor');
+    argo.log(pod, 'first');
+    inject(pod);
+    const { client, waits } = await recordingClient(cluster);
+    const notices: string[] = [];
+    const lines: string[] = [];
+    try {
+      const capture = captureLogs(client, { namespace: NS, workflow: 'wf', follow: true, sink: { write: (b) => lines.push(...b.lines) }, onNotice: (m) => notices.push(m) });
+      await until(() => notices.some((n) => noticed.test(n)), 20_000, `a notice matching ${noticed}`);
+      argo.finishPod(pod);
+      argo.complete('Succeeded');
+      await capture;
+      return { notices, waits, lines };
+    } finally {
+      client.connection.close();
+    }
+  }
+
+  it('gives up on a pod whose log stream keeps breaking, after backing off, naming the last error', async () => {
+    c = await startCluster();
+    const cluster = c;
+    const r = await followUntilNotice(cluster, (pod) => cluster.server.inject({ path: (q) => q.log && q.path.includes(pod), action: { type: 'dropLog', afterLines: 0 }, times: Infinity }), /gave up/);
+    expect(r.notices).toContainEqual(expect.stringMatching(/predictor: gave up reading pod wf-predictor-\d+: 11 failures in a row \(last: the log stream was cut off\)/));
+    expect(r.waits.filter((w) => w >= 200)).toEqual(expect.arrayContaining([200, 400, 800, 1600, 3200, 5000]));
+  });
+
+  it('backs off and gives up on a log follow that ends at once, again and again, with no new line (the reflector guard)', async () => {
+    c = await startCluster({ endLogFollowsAfterMs: 1 });
+    const cluster = c;
+    const r = await followUntilNotice(cluster, () => undefined, /gave up/);
+    expect(r.lines).toEqual(['first']);
+    expect(r.notices).toContainEqual(expect.stringMatching(/predictor: gave up reading pod wf-predictor-\d+: its log stream ended at once 11 times in a row without a new line/));
+    expect(r.waits).toEqual(expect.arrayContaining([200, 400, 800, 1600, 3200, 5000]));
   });
 });
 
