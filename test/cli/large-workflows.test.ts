@@ -2,6 +2,7 @@
  * Large workflows: node status that Argo compressed into status.compressedNodes (shown as if it
  * were status.nodes) or offloaded to its database (explained, with what to do).
  */
+import * as zlib from 'node:zlib';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, ENV, FakeArgo, NS, putWorkflow, startCluster, type TestCluster } from './support/harness';
@@ -88,6 +89,12 @@ describe('status and watch of large workflows', () => {
       ['bad-b64', 'this is not base64!', /No steps to show: status\.compressedNodes is not base64\./],
       ['bad-gzip', Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.from('garbage')]).toString('base64'), /No steps to show: status\.compressedNodes could not be decompressed \(/],
       ['bad-json', gzipSync(Buffer.from('{"a":')).toString('base64'), /No steps to show: status\.compressedNodes holds gzip data that is not JSON\./],
+      // zstd (WORKFLOW_COMPRESSION_ALGORITHM=zstd): Node.js without zlib zstd says so; with it, this frame is corrupt.
+      [
+        'bad-zstd',
+        Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3]).toString('base64'),
+        'zstdDecompressSync' in zlib ? /could not be decompressed \(/ : /could not be decompressed \(it is zstd .*which this Node\.js cannot decompress; Node\.js 22\.15 or later can\)/,
+      ],
     ];
     for (const [name, data, message] of cases) {
       failedWorkflow(c, name);
