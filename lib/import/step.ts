@@ -341,7 +341,9 @@ function translateRetry(ctx: ImportContext, src: SourceObject, tp: readonly (str
   }
   config.retry = retry;
   const policy = typeof rs.retryPolicy === 'string' ? rs.retryPolicy : undefined;
-  const why = policy === undefined || policy === 'OnFailure'
+  const why = policy === undefined && rs.expression !== undefined
+    ? 'with an expression and no retryPolicy Argo retries Always, as the expression decides (RetryPolicyActual); the expression is not kept (listed)'
+    : policy === undefined || policy === 'OnFailure'
     ? `retryPolicy ${policy ?? 'unset (Argo reads it as OnFailure: workflow_types.go RetryPolicyActual)'} retries Failed attempts only, not Error ones (processNodeRetries in operator.go), and a preempted or evicted pod ends Error (pipeline-facts, Run:AI rule 4): those were never retried`
     : policy === 'Always'
       ? 'retryPolicy Always also retries deterministic failures (a crash, a usage error, a timeout), holding the GPU longer for nothing'

@@ -221,7 +221,7 @@ function translateVolume(ctx: ImportContext, o: SourceObject, i: number, v: Reco
     volume = { persistentVolumeClaim: String(claim.claimName), ...(claim.readOnly === true ? { readOnly: true } : {}) };
   } else {
     const kind = Object.keys(v).filter((k) => k !== 'name').join(', ');
-    ctx.cannotExpress(o, vp, `volume ${name} is a ${kind}: only hostPath and persistentVolumeClaim volumes are expressible (a Secret file: secretFiles); left out`);
+    ctx.cannotExpress(o, vp, `volume ${name} (${kind}): only hostPath and persistentVolumeClaim volumes are expressible (a Secret file: secretFiles); left out`);
     return;
   }
   const text = JSON.stringify(volume);

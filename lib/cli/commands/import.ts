@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../cluster/errors';
 import { formatFinding, ImportError } from '../../import/findings';
-import { importSeed, type SourceFile } from '../../import/import';
+import type { ImportResult, SourceFile } from '../../import/import';
 import type { Session } from '../session';
 
 /** The largest input file read (bytes), as for environment files. */
@@ -33,7 +33,9 @@ export async function importCommand(s: Session, files: readonly string[], o: Imp
   const out = o.outputFile === undefined || o.outputFile === '-' ? undefined : path.resolve(cwd, o.outputFile);
   if (out && !o.force && fs.existsSync(out)) throw new UserError(`${o.outputFile} exists; not overwritten`, 'add --force to replace it, or choose another -o');
   const sources: SourceFile[] = files.map((f) => ({ file: f, text: readInput(path.resolve(cwd, f), f) }));
-  let result;
+  // Loaded here, not at start-up: it brings the synth (cdk8s, the manifest schemas), which no other command needs.
+  const { importSeed } = await import('../../import/import.js');
+  let result: ImportResult;
   try {
     result = importSeed(sources, {
       namespace: o.namespace,
