@@ -174,8 +174,10 @@ describe('import of the Run:AI seed', () => {
     expect(m).toMatch(/first container/);
     // ... and in the written file, as comments beside the fields
     expect(result.text).toMatch(/# corrected: gpu-fraction moved onto the pod \(it never reached one\) \(test\/fixtures\/seed\/runai\/predictor-template\.yaml:10\)\n(\s+# [^\n]*\n)*\s+gpu: \{ fraction: 0\.5 \}/);
-    expect(result.text).toMatch(/^# Not expressed, left out \(0\):$/m);
-    expect(result.unexpressed).toEqual([]);
+    // the one thing listed: today's schema creates the service account it names
+    expect(result.text).toMatch(/^# Not expressed, left out \(1\):$/m);
+    expect(result.unexpressed.map((f) => [f.file, f.line, f.field])).toEqual([['test/fixtures/seed/runai/sleap-roots-workflow.yaml', 12, 'spec.serviceAccountName']]);
+    expect(result.unexpressed[0].message).toMatch(/create that ServiceAccount.*existing account without creating it has no field/);
   });
 
   it('is deterministic', () => {
@@ -297,7 +299,12 @@ describe('sleap-roots import', () => {
     expect(r.code).toBe(0);
     expect(parse(r.stdout).namespace).toBe('runai-talmo-lab');
     expect(r.stderr).toMatch(/^corrected: .*predictor-template\.yaml:10: metadata\.annotations\.gpu-fraction: /m);
-    expect(r.stderr).toMatch(/imported: \d+ corrections, 0 things not expressed/);
+    expect(r.stderr).toMatch(/^warning: not expressed: .*sleap-roots-workflow\.yaml:12: spec\.serviceAccountName: /m);
+    expect(r.stderr).toMatch(/imported: \d+ corrections, 1 thing not expressed/);
+    // a folder reads its YAML files, as kubectl apply -f DIR does: the same result
+    const dir = await cli(['import', path.join(SEED, 'runai')], { cwd: tmp });
+    expect(dir.code).toBe(0);
+    expect(dir.stdout.replace(/^#.*\n/gm, '')).toBe(r.stdout.replace(/^#.*\n/gm, '').replace(/description: .*/, dir.stdout.match(/description: .*/)![0]));
   });
 
   it('writes -o atomically, refuses to overwrite it without --force, and takes --namespace', async () => {

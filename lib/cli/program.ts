@@ -220,7 +220,7 @@ function addImportCommand(program: Command, run: Run): void {
   program
     .command('import')
     .description('write an environment file from hand-written Argo YAML (step WorkflowTemplates and a DAG Workflow), correcting and explaining its pitfalls')
-    .argument('<file...>', 'YAML files holding the WorkflowTemplates and the DAG (multi-document files too)')
+    .argument('<file...>', 'YAML files (or folders of them) holding the WorkflowTemplates and the DAG; multi-document files too')
     .option('-o, --output-file <file>', 'write the environment file here (e.g. environments/<name>.yaml) instead of stdout')
     .option('-n, --namespace <ns>', "namespace to write (default: the DAG's)")
     .option('--no-gpu', 'the cluster has no GPU: drop every GPU request (default for Docker Desktop hostPaths)')

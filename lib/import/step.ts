@@ -73,7 +73,7 @@ export interface TranslatedStep {
 
 const TEMPLATE_KEYS = ['name', 'container', 'metadata', 'retryStrategy', 'timeout', 'activeDeadlineSeconds', 'nodeSelector', 'tolerations', 'priorityClassName', 'schedulerName', 'securityContext'];
 const CONTAINER_KEYS = ['name', 'image', 'imagePullPolicy', 'command', 'args', 'workingDir', 'env', 'volumeMounts', 'resources', 'securityContext'];
-const SPEC_KEYS = ['templates', 'volumes', 'podMetadata', 'schedulerName', 'podPriorityClassName', 'serviceAccountName', 'nodeSelector', 'tolerations', 'entrypoint', 'arguments'];
+const SPEC_KEYS = ['templates', 'volumes', 'podMetadata', 'schedulerName', 'podPriorityClassName', 'serviceAccountName', 'nodeSelector', 'tolerations', 'entrypoint'];
 
 /** Translates template `t` of `src` (spec.templates[t]) as step `name`. */
 export function translateStep(ctx: ImportContext, src: SourceObject, t: number, name: string, around: StepSurroundings): TranslatedStep | undefined {
@@ -97,6 +97,9 @@ export function translateStep(ctx: ImportContext, src: SourceObject, t: number, 
     asList(spec.templates).forEach((x, i) => {
       if (i !== t) ctx.cannotExpress(src, ['spec', 'templates', i], `template "${String(asMap(x)?.name)}" is not called by the DAG; left out`);
     });
+  }
+  if (src.kind === 'WorkflowTemplate' && typeof spec.serviceAccountName === 'string') {
+    ctx.cannotExpress(src, ['spec', 'serviceAccountName'], `a service account per step has no field: every step runs as the environment's serviceAccountName (given ${spec.serviceAccountName}); left out`);
   }
   ctx.unknownKeys(src, tp, tmpl, TEMPLATE_KEYS, 'this template field');
   ctx.unknownKeys(src, cp, container, CONTAINER_KEYS, 'this container field');

@@ -133,7 +133,12 @@ export function translate(objects: readonly SourceObject[], options: TranslateOp
       'Run:AI (seen on 2.22) gives a GPU share to the pod\'s first container, and Argo puts its wait container first, so the predictor ran on CPU (pipeline-facts, Run:AI rule 10); gpu.targetMainContainer: true names the main container in gpu-fraction-container-name and puts it first');
   }
 
-  if (typeof spec.serviceAccountName === 'string') config.serviceAccountName = spec.serviceAccountName;
+  if (typeof spec.serviceAccountName === 'string') {
+    config.serviceAccountName = spec.serviceAccountName;
+    // Today's schema creates the account it names (ServiceAccount, Role, RoleBinding, token Secret);
+    // using one the cluster's admins created, without creating it, has no field yet.
+    ctx.cannotExpress(holder, ['spec', 'serviceAccountName'], `written as serviceAccountName: ${spec.serviceAccountName}, which makes the synth create that ServiceAccount with its Role, RoleBinding and token Secret; using an existing account without creating it has no field today: if the cluster's admins created ${spec.serviceAccountName}, do not deploy those four objects over it`);
+  }
   config.volumes = volumes;
   const parameters = parametersOf(ctx, holder, spec);
   if (parameters) config.parameters = parameters;

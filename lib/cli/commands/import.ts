@@ -1,5 +1,5 @@
 /**
- * `import FILE... [-o FILE] [-n NAMESPACE] [--no-gpu] [--force]`: hand-written WorkflowTemplates and
+ * `import FILE|DIR... [-o FILE] [-n NAMESPACE] [--no-gpu] [--force]`: hand-written WorkflowTemplates and
  * a DAG Workflow in the seed's layout as an environment file (lib/import).
  *
  * Like kubectl: what was corrected and what was left out are warnings on stderr and the import goes
@@ -32,7 +32,8 @@ export async function importCommand(s: Session, files: readonly string[], o: Imp
   const cwd = s.io.cwd;
   const out = o.outputFile === undefined || o.outputFile === '-' ? undefined : path.resolve(cwd, o.outputFile);
   if (out && !o.force && fs.existsSync(out)) throw new UserError(`${o.outputFile} exists; not overwritten`, 'add --force to replace it, or choose another -o');
-  const sources: SourceFile[] = files.map((f) => ({ file: f, text: readInput(path.resolve(cwd, f), f) }));
+  const sources: SourceFile[] = files.flatMap((f) => inputsOf(path.resolve(cwd, f), f)).map((f) => ({ file: f.shown, text: readInput(f.file, f.shown) }));
+  if (sources.length === 0) throw new UserError(`no .yaml, .yml or .json files in ${files.join(', ')}`);
   // Loaded here, not at start-up: it brings the synth (cdk8s, the manifest schemas), which no other command needs.
   const { importSeed } = await import('../../import/import.js');
   let result: ImportResult;
@@ -54,6 +55,19 @@ export async function importCommand(s: Session, files: readonly string[], o: Imp
   else s.io.stdout.write(result.text);
   s.io.stderr.write(`${out ? `wrote ${o.outputFile}` : 'imported'}: ${result.corrections.length} correction${result.corrections.length === 1 ? '' : 's'}, ${result.unexpressed.length} thing${result.unexpressed.length === 1 ? '' : 's'} not expressed (listed in the file's header)\n`);
   return 0;
+}
+
+/** A file, or the .yaml/.yml/.json files of a folder (not its sub-folders), sorted, as `kubectl apply -f DIR` reads them. */
+function inputsOf(file: string, shown: string): { file: string; shown: string }[] {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch (e) {
+    throw new UserError(`${shown}: cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (!st.isDirectory()) return [{ file, shown }];
+  return fs.readdirSync(file).filter((n) => /\.(ya?ml|json)$/i.test(n)).sort().map((n) => ({ file: path.join(file, n), shown: path.join(shown, n) }))
+    .filter((f) => fs.statSync(f.file).isFile());
 }
 
 function readInput(file: string, shown: string): string {
