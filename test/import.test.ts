@@ -325,6 +325,22 @@ describe('sleap-roots import', () => {
     expect(fs.readdirSync(dir).sort()).toEqual(['environments-lab.yaml']);
   });
 
+  it('refuses an output beside an environment in the same namespace, which the synth would refuse', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'cli-'));
+    fs.mkdirSync(path.join(dir, 'environments'));
+    fs.copyFileSync(path.join(__dirname, '..', 'environments', 'runai.yaml'), path.join(dir, 'environments', 'runai.yaml'));
+    const r = await cli(['import', ...args(), '-o', 'environments/seed.yaml'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: environments\/seed\.yaml: namespace: environments\/runai\.yaml deploys to namespace runai-talmo-lab too/m);
+    expect(fs.readdirSync(path.join(dir, 'environments'))).toEqual(['runai.yaml']);
+    const other = await cli(['import', ...args(), '-o', 'environments/seed.yaml', '-n', 'runai-seed-lab'], { cwd: dir });
+    expect(other.code, other.stderr).toBe(0);
+    const replace = await cli(['import', ...args(), '-o', 'environments/runai.yaml', '--force'], { cwd: dir });
+    // replacing the environment of that namespace is no clash: the file it replaces is not a sibling
+    expect(replace.code, replace.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'environments', 'runai.yaml'), 'utf8')).toMatch(/^# Written by `sleap-roots import`/);
+  });
+
   it('exits 1 on broken input, naming file and line, and writes nothing', async () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'cli-'));
     fs.writeFileSync(path.join(dir, 'steps.yaml'), fixture('runai')[1].text);

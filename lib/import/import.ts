@@ -3,7 +3,7 @@
  * file's text out, checked the way `npx cdk8s synth` checks it (the schema, then a full synthesis
  * with policy and manifest schemas) before anyone writes it.
  */
-import { parseEnvironment } from '../config/load';
+import { parseEnvironment, type LoadedEnvironment } from '../config/load';
 import { ConfigError } from '../config/problems';
 import { synthesizeEnvironment } from '../synth';
 import type { Correction } from './context';
@@ -27,6 +27,12 @@ export interface ImportOptions extends TranslateOptions {
    * @default 'environments/imported.yaml'
    */
   readonly target?: string;
+  /**
+   * The other environments of the target's folder: one in the same namespace would emit the same
+   * objects (the pipeline template's name is fixed), which the synth refuses.
+   * @default []
+   */
+  readonly siblings?: readonly LoadedEnvironment[];
 }
 
 /** What `import` produced. */
@@ -67,6 +73,14 @@ export function importSeed(files: readonly SourceFile[], options: ImportOptions 
       field: p.path,
       message: `${p.message} (the imported file would not synthesize; nothing was written)`,
     })));
+  }
+  const clash = (options.siblings ?? []).find((e) => e.config.namespace === config.namespace);
+  if (clash) {
+    throw new ImportError([{
+      file: target,
+      field: 'namespace',
+      message: `${clash.file} deploys to namespace ${config.namespace} too: both would emit the same objects (sleap-roots-pipeline, ...) and the synth refuses that; give another --namespace, or replace that file (-o ${clash.file} --force); nothing was written`,
+    }]);
   }
   return { text, corrections: context.corrections, unexpressed: context.unexpressed };
 }

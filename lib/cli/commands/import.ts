@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../cluster/errors';
 import { formatFinding, ImportError } from '../../import/findings';
+import type { LoadedEnvironment } from '../../config/load';
 import type { ImportResult, SourceFile } from '../../import/import';
 import type { Session } from '../session';
 
@@ -36,12 +37,14 @@ export async function importCommand(s: Session, files: readonly string[], o: Imp
   if (sources.length === 0) throw new UserError(`no .yaml, .yml or .json files in ${files.join(', ')}`);
   // Loaded here, not at start-up: it brings the synth (cdk8s, the manifest schemas), which no other command needs.
   const { importSeed } = await import('../../import/import.js');
+  const { loadEnvironment } = await import('../../config/load.js');
   let result: ImportResult;
   try {
     result = importSeed(sources, {
       namespace: o.namespace,
       gpuAvailable: o.gpu === false ? false : undefined,
       target: o.outputFile && o.outputFile !== '-' ? o.outputFile : undefined,
+      siblings: out ? siblingsOf(out, cwd, loadEnvironment) : [],
     });
   } catch (e) {
     if (!(e instanceof ImportError)) throw e;
@@ -55,6 +58,28 @@ export async function importCommand(s: Session, files: readonly string[], o: Imp
   else s.io.stdout.write(result.text);
   s.io.stderr.write(`${out ? `wrote ${o.outputFile}` : 'imported'}: ${result.corrections.length} correction${result.corrections.length === 1 ? '' : 's'}, ${result.unexpressed.length} thing${result.unexpressed.length === 1 ? '' : 's'} not expressed (listed in the file's header)\n`);
   return 0;
+}
+
+/** The environment files beside `target` (`*.yaml`, not itself) that load; a file that does not is no concern of this import. */
+function siblingsOf(target: string, cwd: string, load: (file: string) => LoadedEnvironment): LoadedEnvironment[] {
+  const dir = path.dirname(target);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: LoadedEnvironment[] = [];
+  for (const n of names.filter((x) => x.endsWith('.yaml')).sort()) {
+    const file = path.join(dir, n);
+    if (file === target) continue;
+    try {
+      out.push({ ...load(file), file: path.relative(cwd, file) }); // read by absolute path, named as the user sees it
+    } catch {
+      // not an environment file (or a broken one): the synth reports it, not the import
+    }
+  }
+  return out;
 }
 
 /** A file, or the .yaml/.yml/.json files of a folder (not its sub-folders), sorted, as `kubectl apply -f DIR` reads them. */
