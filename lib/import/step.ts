@@ -331,14 +331,20 @@ function translateRetry(ctx: ImportContext, src: SourceObject, tp: readonly (str
   if (!rs) return;
   const rp = [...tp, 'retryStrategy'];
   ctx.unknownKeys(src, rp, rs, ['limit', 'retryPolicy', 'backoff'], 'this retryStrategy field');
+  // Argo's RetryStrategy.limit and Backoff.factor are IntOrString; Backoff.duration and cap are
+  // strings whose bare numbers are seconds (pkg/apis/workflow/v1alpha1/workflow_types.go, type
+  // Backoff), which the environment file's durations also read as seconds. maxDuration has no field.
   const retry: { limit?: number; backoff?: { duration?: string; factor?: number; cap?: string } } = {};
-  if (rs.limit !== undefined) retry.limit = Number(rs.limit);
+  if (rs.limit !== undefined) {
+    if (Number.isInteger(Number(rs.limit)) && Number(rs.limit) >= 0) retry.limit = Number(rs.limit);
+    else ctx.cannotExpress(src, [...rp, 'limit'], `expected a whole number of retries; given ${short(rs.limit)}; the project's default limit applies`);
+  }
   const backoff = asMap(rs.backoff);
   if (backoff) {
     ctx.unknownKeys(src, [...rp, 'backoff'], backoff, ['duration', 'factor', 'cap'], 'this backoff field');
     retry.backoff = {
       ...(backoff.duration !== undefined ? { duration: String(backoff.duration) } : {}),
-      ...(backoff.factor !== undefined ? { factor: Number(backoff.factor) } : {}),
+      ...(backoff.factor !== undefined && Number.isInteger(Number(backoff.factor)) ? { factor: Number(backoff.factor) } : {}),
       ...(backoff.cap !== undefined ? { cap: String(backoff.cap) } : {}),
     };
   }

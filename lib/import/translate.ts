@@ -76,7 +76,7 @@ export function translate(objects: readonly SourceObject[], options: TranslateOp
   const gpuAvailable = options.gpuAvailable ?? !dockerDesktop;
   const noGpuReason = options.gpuAvailable === false ? 'the cluster has no GPU (--no-gpu)' : `the hostPaths under ${DOCKER_DESKTOP_PREFIX} are Docker Desktop's, whose Kubernetes on WSL2 sees no GPU`;
 
-  // Scheduler: any Run:AI scheduler name or GPU share makes this a Run:AI pipeline
+  // Scheduler: a Run:AI or KAI schedulerName anywhere makes GPU shares and preemption available
   const schedulerNames = objects.flatMap((o) => {
     const s = asMap(o.data.spec) ?? {};
     return [s.schedulerName, ...asList(s.templates).map((t) => asMap(t)?.schedulerName)].filter((x): x is string => typeof x === 'string');
