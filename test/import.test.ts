@@ -246,6 +246,21 @@ describe('import of a seed with fields the environment file cannot express', () 
   });
 });
 
+describe('import of labels that have no place', () => {
+  it('lists a project label without a Run:AI scheduler and a label of one template object only', () => {
+    const local = fixture('local')[0];
+    const text = local.text.replace('  name: predictor-template\n  namespace: argo\n', '  name: predictor-template\n  namespace: argo\n  labels: {project: busch-lab, team: roots}\n');
+    const result = importSeed([{ file: local.file, text }]);
+    const line = text.split('\n').findIndex((l) => l.includes('team: roots')) + 1;
+    expect(result.unexpressed.map((f) => [f.line, f.field, f.message.split(' (')[0].split(';')[0]])).toEqual([
+      [line, 'metadata.labels.team', 'a label of this WorkflowTemplate object only'],
+      [line, 'metadata.labels.project', 'a project label without a Run:AI or KAI schedulerName does nothing'],
+    ]);
+    expect(parse(result.text).labels).toBeUndefined();
+    expect(parse(result.text).scheduling).toBeUndefined();
+  });
+});
+
 describe('import refuses broken input', () => {
   const problemsOf = (files: SourceFile[]) => {
     try {

@@ -68,7 +68,9 @@ export interface TranslatedStep {
   /** The whole-GPU resource name, when a whole GPU was requested. */
   readonly gpuResource?: string;
   readonly schedulerName?: string;
+  /** Labels of the WorkflowTemplate object itself (not its pods). */
   readonly labels: Readonly<Record<string, string>>;
+  readonly src: SourceObject;
 }
 
 const TEMPLATE_KEYS = ['name', 'container', 'metadata', 'retryStrategy', 'timeout', 'activeDeadlineSeconds', 'nodeSelector', 'tolerations', 'priorityClassName', 'schedulerName', 'securityContext'];
@@ -324,7 +326,7 @@ export function translateStep(ctx: ImportContext, src: SourceObject, t: number, 
   }
   translateRetry(ctx, src, tp, asMap(tmpl.retryStrategy), config, out('retry'));
 
-  return { config, projectLabels, unpinned, shared, gpuResource, schedulerName, labels };
+  return { config, projectLabels, unpinned, shared, gpuResource, schedulerName, labels, src };
 }
 
 function translateRetry(ctx: ImportContext, src: SourceObject, tp: readonly (string | number)[], rs: Record<string, unknown> | undefined, config: { retry?: StepConfig['retry'] }, at: readonly (string | number)[]): void {

@@ -118,11 +118,24 @@ export function translate(objects: readonly SourceObject[], options: TranslateOp
   // Labels of the template objects: every object of the environment carries the ones they share
   const labels = sharedLabels(translated);
   if (Object.keys(labels).length > 0) config.labels = labels;
+  for (const s of translated) {
+    for (const key of Object.keys(s.labels).sort()) {
+      if (!(key in labels)) ctx.cannotExpress(s.src, ['metadata', 'labels', key], `a label of this WorkflowTemplate object only (not of every template object, which \`labels\` would label; not of its pods); left out`);
+    }
+  }
+  const holderMeta = asMap(holder.data.metadata) ?? {};
+  for (const key of Object.keys(asStrings(holderMeta.labels)).sort()) {
+    if (!['project', 'runai/queue', 'kai.scheduler/queue'].includes(key)) ctx.cannotExpress(holder, ['metadata', 'labels', key], `a label of the ${holder.kind} object has no field (the run Workflow carries the pipeline's own labels); left out`);
+  }
+  for (const key of Object.keys(asStrings(holderMeta.annotations)).sort()) {
+    ctx.cannotExpress(holder, ['metadata', 'annotations', key], `an annotation of the ${holder.kind} object has no field; left out`);
+  }
 
   if (translated.some((s) => s.unpinned)) config.policy = { allowUnpinnedImages: true };
 
   const projectLabels = [...translated.flatMap((s) => s.projectLabels), ...workflowProjectLabels(holder)];
   if (scheduler) config.scheduling = schedulingOf(ctx, holder, config, scheduler, projectLabels, translated);
+  else for (const l of projectLabels) ctx.cannotExpress(l.src, l.path, `a project label without a Run:AI or KAI schedulerName does nothing (no scheduler reads it); left out`);
 
   const gpuResources = [...new Set(translated.map((s) => s.gpuResource).filter((r): r is string => r !== undefined))];
   if (!gpuAvailable) config.gpu = { available: false };
