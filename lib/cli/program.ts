@@ -11,6 +11,7 @@ import { formatError, isAbortError } from '../cluster/errors';
 import { deployCommand } from './commands/deploy';
 import { EXIT_DIFF_ERROR, diffCommand } from './commands/diff';
 import { doctorCommand } from './commands/doctor';
+import { importCommand } from './commands/import';
 import { listCommand, statusCommand } from './commands/inspect';
 import { retryCommand } from './commands/retry';
 import { EXIT_DETACHED, logsCommand, resubmitCommand, submitCommand, watchCommand } from './commands/run';
@@ -215,6 +216,18 @@ function addDoctorCommand(program: Command, run: Run): void {
   ).action(run((s, o: { env: string; gpuResource?: string }) => doctorCommand(s, o)));
 }
 
+function addImportCommand(program: Command, run: Run): void {
+  program
+    .command('import')
+    .description('write an environment file from hand-written Argo YAML (step WorkflowTemplates and a DAG Workflow), correcting and explaining its pitfalls')
+    .argument('<file...>', 'YAML files (or folders of them) holding the WorkflowTemplates and the DAG; multi-document files too')
+    .option('-o, --output-file <file>', 'write the environment file here (e.g. environments/<name>.yaml) instead of stdout')
+    .option('-n, --namespace <ns>', "namespace to write (default: the DAG's)")
+    .option('--no-gpu', 'the cluster has no GPU: drop every GPU request (default for Docker Desktop hostPaths)')
+    .option('--force', 'overwrite an existing output file')
+    .action(run((s, files: string[], o: { outputFile?: string; namespace?: string; gpu?: boolean; force?: boolean }) => importCommand(s, files, o)));
+}
+
 /** The commands, in the order the help lists them. */
 const COMMANDS: readonly ((program: Command, run: Run) => void)[] = [
   addDeployCommand,
@@ -227,6 +240,7 @@ const COMMANDS: readonly ((program: Command, run: Run) => void)[] = [
   addResubmitCommand,
   addRetryCommand,
   addDoctorCommand,
+  addImportCommand,
 ];
 
 /** The program with all commands; commander's output goes to `io`, and it throws instead of exiting. */
