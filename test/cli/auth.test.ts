@@ -71,3 +71,207 @@ describe.skipIf(!KUBECTL)('exec credential plugins, beside kubectl', () => {
     expect(never.info(1)).toMatchObject({ spec: { interactive: false } });
   });
 });
+
+describe.skipIf(!KUBECTL)('credential renewal, beside kubectl', () => {
+  it('re-runs the plugin when a token is revoked mid-run (401), and the command succeeds', async () => {
+    // Each client's first token is good for 3 requests, then answers 401 as a revoked token does.
+    const [mine, theirs] = [new PluginDir(), new PluginDir()];
+    server.addToken('mine-1', 'alice', 3);
+    server.addToken('mine-2', 'alice');
+    server.addToken('theirs-1', 'alice', 1);
+    server.addToken('theirs-2', 'alice');
+    mine.credential({ token: 'mine-1', expiresAt: inAnHour() }, 1);
+    mine.credential({ token: 'mine-2', expiresAt: inAnHour() }, 2);
+    theirs.credential({ token: 'theirs-1', expiresAt: inAnHour() }, 1);
+    theirs.credential({ token: 'theirs-2', expiresAt: inAnHour() }, 2);
+    const k = await kubectl(['--kubeconfig', writeKubeconfig(dir, 'theirs', kubeconfigFor(server, { plugin: theirs })), 'get', 'namespaces', '-o', 'name']);
+    expect(k.code, k.stderr).toBe(0);
+    expect(theirs.runs).toBe(2);
+    const r = await ours(['deploy', '--env', ENV], writeKubeconfig(dir, 'mine', kubeconfigFor(server, { plugin: mine, namespace: NS })));
+    expect(r.code, r.stderr).toBe(0);
+    expect(mine.runs).toBe(2);
+    expect(server.requests.filter((q) => q.status === 401).length).toBe(2);
+  });
+
+  it('renews a credential shortly before it expires, without a 401', async () => {
+    const plugin = new PluginDir();
+    server.addToken('tok-1', 'alice');
+    server.addToken('tok-2', 'bob');
+    // 10.6 s left: inside the 10 s renewal window after 0.6 s.
+    plugin.credential({ token: 'tok-1', expiresAt: new Date(Date.now() + 10_600) }, 1);
+    plugin.credential({ token: 'tok-2', expiresAt: inAnHour() }, 2);
+    const kc = writeKubeconfig(dir, 'kc', kubeconfigFor(server, { plugin }));
+    // kubectl reads the same ExecCredential (fractional expirationTimestamp included).
+    const k = await kubectl(['--kubeconfig', kc, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], { PLUGIN_DIR: plugin.dir });
+    expect(k.stdout, k.stderr).toBe('alice');
+    fs.rmSync(path.join(plugin.dir, 'count'));
+    server.clearRequests();
+    const client = new KubeClient(await connect({ kubeconfigFiles: [kc], execEnvironment: PATH_ONLY }));
+    try {
+      await client.json({ path: '/api/v1/namespaces' });
+      expect(server.requests.at(-1)?.user).toBe('alice');
+      await new Promise((r) => setTimeout(r, 800));
+      await client.json({ path: '/api/v1/namespaces' });
+      expect(server.requests.at(-1)?.user).toBe('bob');
+      expect(plugin.runs).toBe(2);
+      expect(server.requests.map((q) => q.status)).toEqual([200, 200]);
+    } finally {
+      client.connection.close();
+    }
+  });
+
+  it('uses the new client certificate when the plugin returns a different one (the server sees the new CN)', async () => {
+    const plugin = new PluginDir();
+    const alice = clientCertificate('alice', ['lab']);
+    const bob = clientCertificate('bob', ['lab']);
+    plugin.credential({ cert: alice, expiresAt: new Date(Date.now() + 10_600) }, 1);
+    plugin.credential({ cert: bob, expiresAt: inAnHour() }, 2);
+    const kc = writeKubeconfig(dir, 'kc', kubeconfigFor(server, { plugin }));
+    const k = await kubectl(['--kubeconfig', kc, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username} {.status.userInfo.groups}']);
+    expect(k.stdout, k.stderr).toBe('alice ["lab","system:authenticated"]');
+    fs.rmSync(path.join(plugin.dir, 'count'));
+    server.clearRequests();
+    const client = new KubeClient(await connect({ kubeconfigFiles: [kc], execEnvironment: PATH_ONLY }));
+    try {
+      await client.json({ path: '/api/v1/namespaces' });
+      await new Promise((r) => setTimeout(r, 800));
+      await client.json({ path: '/api/v1/namespaces' });
+      expect(server.requests.map((q) => q.user)).toEqual(['alice', 'bob']);
+      expect(plugin.runs).toBe(2);
+    } finally {
+      client.connection.close();
+    }
+  });
+});
+
+describe.skipIf(!KUBECTL)('in-cluster configuration', () => {
+  const serviceAccount = (token: string) => {
+    const sa = path.join(dir, 'serviceaccount');
+    fs.mkdirSync(sa, { recursive: true });
+    fs.writeFileSync(path.join(sa, 'token'), token);
+    fs.writeFileSync(path.join(sa, 'ca.crt'), server.tls!.ca.cert);
+    fs.writeFileSync(path.join(sa, 'namespace'), NS);
+    return sa;
+  };
+  const podEnv = () => ({ KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(server.port) });
+
+  it('is used with no kubeconfig: the service account token, CA and namespace', async () => {
+    server.addToken('sa-1', 'system:serviceaccount:runai-talmo-lab:runner');
+    const sa = serviceAccount('sa-1');
+    const r = await cli(['list', '--dist', synthesizedDist()], { cwd: dir, env: podEnv(), io: { serviceAccountDir: sa } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(server.requests.some((q) => q.path === `/apis/argoproj.io/v1alpha1/namespaces/${NS}/workflows` && q.user === 'system:serviceaccount:runai-talmo-lab:runner')).toBe(true);
+  });
+
+  it('reads the token file again after a 401 when the token rotates mid-run, as kubectl reads a tokenFile', async () => {
+    server.addToken('sa-1', 'runner');
+    server.addToken('sa-2', 'runner');
+    const sa = serviceAccount('sa-1');
+    const client = new KubeClient(await connect({ serviceAccountDir: sa, inClusterEnvironment: podEnv() }));
+    try {
+      await client.json({ path: '/api/v1/namespaces' });
+      expect(client.connection.contextNamespace).toBe(NS);
+      fs.writeFileSync(path.join(sa, 'token'), 'sa-2\n');
+      server.revokeToken('sa-1');
+      await new Promise((r) => setTimeout(r, 5));
+      await client.json({ path: '/api/v1/namespaces' });
+      expect(server.requests.map((q) => q.status)).toEqual([200, 401, 200]);
+    } finally {
+      client.connection.close();
+    }
+    // kubectl, with the same token file in a kubeconfig, gets the rotated token through.
+    const k = await kubectl(['--kubeconfig', writeKubeconfig(dir, 'kc', kubeconfigFor(server, { tokenFile: path.join(sa, 'token') })), 'get', 'namespaces', '-o', 'name']);
+    expect(k.code, k.stderr).toBe(0);
+  });
+});
+
+describe.skipIf(!KUBECTL)('proxies, beside kubectl', () => {
+  let proxy: TestProxy;
+  beforeEach(async () => {
+    proxy = await startProxy();
+    server.addToken('tok-proxy', 'alice');
+  });
+  afterEach(async () => {
+    await proxy.close();
+  });
+
+  // 0.0.0.0 reaches the local server but is not a loopback address, which Go (and so kubectl) never proxies.
+  const viaAny = () => `https://0.0.0.0:${server.port}`;
+  const both = async (kc: string, env: Record<string, string>) => {
+    const k = await kubectl(['--kubeconfig', kc, 'get', 'namespaces', '-o', 'name'], env);
+    const kubectlTunnels = proxy.tunnels.length;
+    const r = await ours(['list', '-n', NS], kc, { env });
+    return { k, r, kubectlTunnels, ourTunnels: proxy.tunnels.length - kubectlTunnels };
+  };
+
+  it('go through HTTPS_PROXY (or https_proxy) with CONNECT', async () => {
+    const kc = writeKubeconfig(dir, 'kc', kubeconfigFor(server, { server: viaAny(), token: 'tok-proxy' }));
+    for (const name of ['HTTPS_PROXY', 'https_proxy']) {
+      proxy.tunnels.length = 0;
+      const { k, r, kubectlTunnels, ourTunnels } = await both(kc, { [name]: proxy.url });
+      expect(k.code, k.stderr).toBe(0);
+      expect(r.code, r.stderr).toBe(0);
+      expect(kubectlTunnels).toBeGreaterThan(0);
+      expect(ourTunnels).toBeGreaterThan(0);
+      expect(new Set(proxy.tunnels)).toEqual(new Set([`0.0.0.0:${server.port}`]));
+    }
+  });
+
+  it('bypass the proxy for a NO_PROXY match (a CIDR, an IP with the port), but not for another port', async () => {
+    const kc = writeKubeconfig(dir, 'kc', kubeconfigFor(server, { server: viaAny(), token: 'tok-proxy' }));
+    for (const noProxy of ['0.0.0.0/8', `example.com,0.0.0.0:${server.port}`]) {
+      proxy.tunnels.length = 0;
+      const { k, r } = await both(kc, { HTTPS_PROXY: proxy.url, NO_PROXY: noProxy });
+      expect(k.code, k.stderr).toBe(0);
+      expect(r.code, r.stderr).toBe(0);
+      expect(proxy.tunnels).toEqual([]);
+    }
+    const { kubectlTunnels, ourTunnels } = await both(kc, { HTTPS_PROXY: proxy.url, no_proxy: `0.0.0.0:${server.port + 1}` });
+    expect([kubectlTunnels > 0, ourTunnels > 0]).toEqual([true, true]);
+  });
+
+  it('take the kubeconfig\'s proxy-url over the environment, NO_PROXY and loopback included', async () => {
+    const kc = writeKubeconfig(dir, 'kc', kubeconfigFor(server, { proxyUrl: proxy.url, token: 'tok-proxy' }));
+    const { k, r, kubectlTunnels, ourTunnels } = await both(kc, { HTTPS_PROXY: 'http://127.0.0.1:9', NO_PROXY: '*' });
+    expect(k.code, k.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
+    expect([kubectlTunnels > 0, ourTunnels > 0]).toEqual([true, true]);
+    expect(new Set(proxy.tunnels)).toEqual(new Set([`127.0.0.1:${server.port}`]));
+  });
+
+  it('fails clearly for a socks5 proxy-url', async () => {
+    const kc = writeKubeconfig(dir, 'kc', kubeconfigFor(server, { proxyUrl: 'socks5://127.0.0.1:1080' }));
+    const r = await ours(['list', '-n', NS], kc);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      "error: the kubeconfig cluster's proxy-url: socks5:// proxies are not supported by sleap-roots (kubectl supports them)\n  use an http:// or https:// proxy (CONNECT), or run the command where the API server is reachable directly\n",
+    );
+  });
+});
+
+describe.skipIf(!KUBECTL)('API warnings', () => {
+  it('prints each distinct Warning header once, as kubectl does', async () => {
+    const every = 'argoproj.io/v1alpha1 Workflow is served by a test stand-in';
+    const once = 'unknown field "spec.foo"';
+    // The first matching fault applies: `once` on one request, `every` on all the others.
+    server.inject({ method: 'GET', path: /\/namespaces\/[^/]+\/workflows$/, action: { type: 'warning', text: once } });
+    server.inject({ action: { type: 'warning', text: every }, times: Infinity });
+    server.addToken('tok-w', 'alice');
+    const kc = writeKubeconfig(dir, 'kc', kubeconfigFor(server, { namespace: NS, token: 'tok-w' }));
+    const k = await kubectl(['--kubeconfig', kc, 'get', 'workflows.argoproj.io', '-n', NS]);
+    expect(k.code, k.stderr).toBe(0);
+    expect(k.stderr.split('\n').filter((line) => line.startsWith('Warning')).sort()).toEqual([`Warning: ${every}`, `Warning: ${once}`]);
+    server.clearRequests();
+    const r = await ours(['deploy', '--env', ENV], kc);
+    expect(r.code, r.stderr).toBe(0);
+    expect(server.requests.length).toBeGreaterThan(3);
+    expect(r.stderr).toBe(`Warning: ${every}\n`);
+    server.clearFaults();
+    server.inject({ method: 'GET', path: /\/namespaces\/[^/]+\/workflows$/, action: { type: 'warning', text: once } });
+    server.inject({ action: { type: 'warning', text: every }, times: Infinity });
+    const l = await ours(['list', '-n', NS], kc);
+    expect(l.code, l.stderr).toBe(0);
+    // `list` makes one request, which gets the first matching fault only.
+    expect(l.stderr).toBe(`Warning: ${once}\n`);
+  });
+});

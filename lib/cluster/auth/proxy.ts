@@ -40,18 +40,19 @@ function envAny(env: ProxyEnvironment, ...names: (keyof ProxyEnvironment)[]): st
 
 /** Go's parseProxy: a value that does not parse with a scheme and host is tried again with http://. */
 export function parseProxyUrl(value: string, source: string): URL {
+  let u: URL | undefined;
   try {
-    const u = new URL(value);
-    if (u.protocol && u.host) return checkScheme(u, source);
+    u = new URL(value);
   } catch {
-    // fall through
+    u = undefined;
   }
+  if (u && u.protocol && u.host) return checkScheme(u, source);
   try {
-    return checkScheme(new URL(`http://${value}`), source);
-  } catch (e) {
-    if (e instanceof UserError) throw e;
+    u = new URL(`http://${value}`);
+  } catch {
     throw new UserError(`${source}: invalid proxy address ${JSON.stringify(value)}`);
   }
+  return checkScheme(u, source);
 }
 
 function checkScheme(u: URL, source: string): URL {

@@ -65,6 +65,8 @@ export interface KubeconfigOptions {
   readonly provideClusterInfo?: boolean;
   readonly proxyUrl?: string;
   readonly tokenFile?: string;
+  /** A bearer token (without any credential kubectl would prompt for a password). */
+  readonly token?: string;
 }
 
 /** A kubeconfig (YAML) for a TLS stand-in, with an exec plugin user or a token file. */
@@ -82,6 +84,7 @@ export function kubeconfigFor(server: FakeApiServer, o: KubeconfigOptions = {}):
     };
   }
   if (o.tokenFile) user.tokenFile = o.tokenFile;
+  if (o.token) user.token = o.token;
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
