@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as path from 'node:path';
 import { UserError } from './errors';
 import { Redactor } from './redact';
 import { ExecCredentialPlugin, type ExecClusterInfo, type ExecConfig, type ExecTerminal } from './auth/exec-credential';
@@ -303,6 +304,7 @@ function loadKubeconfigFiles(k8s: KubeConfigModule, kc: KubeConfig, files: reado
       throw new UserError(`cannot load kubeconfig ${file}: ${(e as Error).message.split('\n')[0]}`);
     }
     loaded++;
+    resolveExecCommands(one, file);
     // kubectl's merge rule: the first file to define a name (or the current context) wins.
     const has = <T extends { name: string }>(list: readonly T[], name: string) => list.some((x) => x.name === name);
     kc.clusters = [...(kc.clusters ?? []), ...one.clusters.filter((c) => !has(kc.clusters ?? [], c.name))];
@@ -326,6 +328,18 @@ interface KubeConnectionParams {
   readonly source: AuthSource;
   readonly plugin?: ExecCredentialPlugin;
   readonly describe: string;
+}
+
+/**
+ * An exec command with a path separator is relative to its kubeconfig's folder; a bare name is looked up on
+ * PATH (client-go tools/clientcmd/loader.go, GetAuthInfoFileReferences / ResolveLocalPaths).
+ */
+function resolveExecCommands(kc: KubeConfig, file: string): void {
+  kc.users = kc.users.map((u) => {
+    const command = (u.exec as ExecConfig | undefined)?.command;
+    if (!command || !command.includes(path.sep) || path.isAbsolute(command)) return u;
+    return { ...u, exec: { ...(u.exec as ExecConfig), command: path.resolve(path.dirname(file), command) } };
+  });
 }
 
 class KubeConnection implements Connection {

@@ -11,7 +11,7 @@ import { connect } from '../../lib/cluster/connection';
 import { KubeClient } from '../../lib/cluster/http';
 import { clientCertificate, startApiServer, type FakeApiServer } from '../support/apiserver/index';
 import { KUBECTL } from '../support/kubectl';
-import { kubeconfigFor, kubectl, PluginDir, startProxy, writeKubeconfig, type TestProxy } from './support/auth';
+import { kubeconfigFor, kubectl, PLUGIN, PluginDir, startProxy, writeKubeconfig, type TestProxy } from './support/auth';
 import { cli, ENV, NS, synthesizedDist } from './support/harness';
 
 const HOUR = 3600_000;
@@ -66,7 +66,12 @@ describe.skipIf(!KUBECTL)('exec credential plugins, beside kubectl', () => {
     expect(mine.info(1)).toEqual(theirs.info(1));
     expect(theirs.answer(1)).toBe('done');
     expect(mine.answer(1)).toBe('done');
-    const n = await ours(['list', '-n', NS], writeKubeconfig(dir, 'never', kubeconfigFor(server, { plugin: never, interactiveMode: 'Never' })), { io: { stdin: new PassThrough(), stdinIsTTY: true } });
+    // A command with a slash is relative to the kubeconfig's folder, as kubectl resolves it.
+    fs.copyFileSync(PLUGIN, path.join(dir, 'login.sh'));
+    fs.chmodSync(path.join(dir, 'login.sh'), 0o755);
+    const relative = kubeconfigFor(server, { plugin: never, interactiveMode: 'Never' }).replace(`command: ${PLUGIN}`, 'command: ./login.sh');
+    expect(relative).toContain('command: ./login.sh');
+    const n = await ours(['list', '-n', NS], writeKubeconfig(dir, 'never', relative), { io: { stdin: new PassThrough(), stdinIsTTY: true } });
     expect(n.code, n.stderr).toBe(0);
     expect(never.info(1)).toMatchObject({ spec: { interactive: false } });
   });
