@@ -178,13 +178,15 @@ export async function connect(options: ConnectionOptions, redactor: Redactor = n
 }
 
 /** In-cluster configuration (auth/in-cluster.ts): the service account's token, CA and namespace. */
-function connectInCluster(options: ConnectionOptions, dir: string, server: string, token: string | undefined, redactor: Redactor): Connection {
+function connectInCluster(options: ConnectionOptions, dir: string, inClusterUrl: string, token: string | undefined, redactor: Redactor): Connection {
+  // --server overrides the service's address, as kubectl's flag overrides in-cluster config.
+  const server = options.server ? checkServerUrl(options.server) : inClusterUrl;
   const files = readServiceAccount(dir, options.inClusterEnvironment ?? {});
   const url = new URL(server);
   const tlsOptions: https.AgentOptions = { ca: options.certificateAuthority ? undefined : files.ca, rejectUnauthorized: !options.insecureSkipTlsVerify };
   const source: AuthSource = token ? new StaticAuth(token) : new TokenFileAuth(new FileTokenSource(files.tokenFile, options.tokenFilePeriodMs, options.now));
   return new KubeConnection({
-    server: server,
+    server,
     contextNamespace: files.namespace,
     redactor,
     tlsOptions,
