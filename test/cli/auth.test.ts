@@ -244,6 +244,23 @@ describe.skipIf(!KUBECTL)('proxies, beside kubectl', () => {
     expect(new Set(proxy.tunnels)).toEqual(new Set([`127.0.0.1:${server.port}`]));
   });
 
+  it('send an http:// server\'s requests to HTTP_PROXY in absolute form', async () => {
+    // No token: kubectl sends no credentials to an http:// server (client-go tools/clientcmd/client_config.go,
+    // ClientConfig reads the user's credentials only when restclient.IsConfigTransportTLS).
+    const plain = await startApiServer({ namespaces: [NS] });
+    try {
+      const kc = writeKubeconfig(dir, 'kc', plain.kubeconfig({ namespace: NS }).replace(plain.url, `http://0.0.0.0:${plain.port}`));
+      const { k, r } = await both(kc, { HTTP_PROXY: proxy.url, HTTPS_PROXY: 'http://127.0.0.1:9' });
+      expect(k.code, k.stderr).toBe(0);
+      expect(r.code, r.stderr).toBe(0);
+      expect(proxy.tunnels).toEqual([]);
+      expect(proxy.forwarded.some((u) => u.startsWith(`http://0.0.0.0:${plain.port}/apis/argoproj.io/v1alpha1/namespaces/${NS}/workflows`))).toBe(true);
+      expect(proxy.forwarded.filter((u) => u.startsWith(`http://0.0.0.0:${plain.port}/api`)).length).toBeGreaterThan(1);
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('fails clearly for a socks5 proxy-url', async () => {
     const kc = writeKubeconfig(dir, 'kc', kubeconfigFor(server, { proxyUrl: 'socks5://127.0.0.1:1080' }));
     const r = await ours(['list', '-n', NS], kc);

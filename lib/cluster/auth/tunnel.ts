@@ -66,7 +66,8 @@ export function openTunnel(proxy: URL, host: string, port: number): Promise<net.
   });
 }
 
-type CreateCallback = (err: Error | null, stream: Duplex) => void;
+/** Node calls it with the error alone when connecting fails. */
+type CreateCallback = (err: Error | null, stream?: Duplex) => void;
 
 /** An https.Agent (keep-alive pool, TLS options) whose sockets run through a CONNECT tunnel. */
 export class TunnelingAgent extends https.Agent {
@@ -79,7 +80,8 @@ export class TunnelingAgent extends https.Agent {
 
   // Node's Agent accepts an asynchronous createConnection: it waits for the callback when nothing is returned
   // (lib/_http_agent.js, createSocket: `const newSocket = this.createConnection(options, oncreate)`).
-  public override createConnection(options: http.ClientRequestArgs, callback?: CreateCallback): Duplex | undefined {
+  public override createConnection(options: http.ClientRequestArgs, cb?: (err: Error | null, stream: Duplex) => void): Duplex | undefined {
+    const callback = cb as CreateCallback | undefined;
     const tlsOptions = options as tls.ConnectionOptions & http.ClientRequestArgs;
     const host = String(tlsOptions.host ?? 'localhost');
     const port = Number(tlsOptions.port ?? 443);
@@ -88,7 +90,7 @@ export class TunnelingAgent extends https.Agent {
         const secure = tls.connect({ ...tlsOptions, socket, servername: tlsOptions.servername ?? (net.isIP(host) ? undefined : host) });
         callback?.(null, secure);
       },
-      (e: Error) => callback?.(e, new net.Socket()),
+      (e: Error) => callback?.(e),
     );
     return undefined;
   }
