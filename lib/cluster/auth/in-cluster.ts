@@ -14,8 +14,9 @@
  *   (ResetTokenOlderThan the request's start) so the next request reads the file; a read that fails after
  *   a good one keeps the old token.
  *
- * client-node's loadFromCluster reads process.env and a fixed path, and re-reads the token file only once it
- * has expired by its own clock; this file takes both from its options.
+ * client-node's loadFromCluster reads process.env and a fixed path, and its FileAuth (dist/file_auth.js)
+ * re-reads the token every 60 s but not after a 401, and does not trim the file's trailing newline; this
+ * file takes the environment and the folder from its options and does both.
  */
 import * as fs from 'node:fs';
 import * as net from 'node:net';

@@ -38,7 +38,7 @@ import {
 import { ApiError, asApiError, conflict, internalError, methodNotAllowed, pathNotFound, tooManyRequests, unauthorized } from './errors';
 import { Faults, type FaultAction, type FaultHandle, type FaultSpec } from './faults';
 import { handleResource, verbOf } from './handlers';
-import { mediaType, parseAccept, queryBool, readBody, sendError, sendJson } from './http';
+import { addWarning, mediaType, parseAccept, queryBool, readBody, sendError, sendJson } from './http';
 import { openApiGroupVersionDoc, openApiIndex } from './openapi';
 import { PROTOBUF, decodeSelfSubjectAccessReview } from './protobuf';
 import { Ids, NanoClock } from './ids';
@@ -357,9 +357,7 @@ async function applyRequestFault(action: FaultAction, r: Route, ctx: RequestCont
       await sleep(action.ms);
       return false;
     case 'warning':
-      // RFC 7234 section 5.5 form, as the apiserver writes it (apimachinery pkg/util/net/http.go,
-      // NewWarningHeader): code 299, agent "-", the text quoted with backslash escapes.
-      ctx.res.appendHeader('Warning', `299 - "${action.text.replace(/[\\"]/g, (c) => `\\${c}`)}"`);
+      addWarning(ctx.res, action.text);
       return false;
     case 'conflict': {
       const err =
