@@ -3,6 +3,7 @@
  * writers, the terminal flag, the environment variables the entry read, the clock, Ctrl-C.
  */
 import * as fs from 'node:fs';
+import type { Readable } from 'node:stream';
 
 /** Somewhere text goes. */
 export interface Writer {
@@ -19,6 +20,18 @@ export interface CliEnv {
   readonly NO_COLOR?: string;
   /** Forces colours on even when stdout is not a terminal. */
   readonly FORCE_COLOR?: string;
+  /** Set inside a pod: with no kubeconfig, the service account is used (in-cluster configuration). */
+  readonly KUBERNETES_SERVICE_HOST?: string;
+  readonly KUBERNETES_SERVICE_PORT?: string;
+  /** The namespace in-cluster, before the service account's `namespace` file. */
+  readonly POD_NAMESPACE?: string;
+  /** Proxies, read as Go (and so kubectl) reads them: upper case first. A cluster's proxy-url wins. */
+  readonly HTTPS_PROXY?: string;
+  readonly https_proxy?: string;
+  readonly HTTP_PROXY?: string;
+  readonly http_proxy?: string;
+  readonly NO_PROXY?: string;
+  readonly no_proxy?: string;
 }
 
 /** Everything the CLI needs from its process. */
@@ -51,6 +64,19 @@ export interface CliIO {
   readonly every?: (ms: number, fn: () => void) => () => void;
   /** Opens a file for appending. @default node:fs */
   readonly openAppend?: (path: string) => FileWriter;
+  /** The whole environment, handed to exec credential plugins (kubectl passes its own). @default {} */
+  readonly processEnv?: Readonly<Record<string, string | undefined>>;
+  /** stdin for an interactive exec credential plugin: the process's ('inherit') or a stream. @default - none */
+  readonly stdin?: 'inherit' | Readable;
+  /** stdin is a terminal (an exec plugin's interactiveMode IfAvailable/Always depends on it). @default false */
+  readonly stdinIsTTY?: boolean;
+  /** 'inherit': exec plugins write to the process's stderr directly. @default - their stderr goes to `stderr` */
+  readonly execStderr?: 'inherit';
+  /**
+   * The service account folder for in-cluster configuration. Tests point it at a folder of their own.
+   * @default SERVICE_ACCOUNT_DIR, /var/run/secrets/kubernetes.io/serviceaccount
+   */
+  readonly serviceAccountDir?: string;
 }
 
 /** An append-only file. */

@@ -4,7 +4,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { connect, type ConnectionOptions } from '../cluster/connection';
+import { WarningPrinter } from '../cluster/auth/warnings';
+import { connect, SERVICE_ACCOUNT_DIR, type ConnectionOptions } from '../cluster/connection';
 import { UserError } from '../cluster/errors';
 import { KubeClient } from '../cluster/http';
 import { readDist, type DistTree } from '../cluster/manifests';
@@ -39,6 +40,8 @@ export class Session {
   public readonly mode: OutputMode;
   public readonly opts: GlobalOptions;
   private clientPromise?: Promise<KubeClient>;
+  /** Each distinct API warning once on stderr, as kubectl prints them. */
+  private readonly warnings = new WarningPrinter((line) => this.io.stderr.write(line));
 
   public constructor(io: CliIO, opts: GlobalOptions) {
     this.opts = opts;
@@ -74,6 +77,7 @@ export class Session {
   }
 
   public connectionOptions(): ConnectionOptions {
+    const { env } = this.io;
     return {
       kubeconfigFiles: this.kubeconfigFiles(),
       context: this.opts.context,
@@ -81,6 +85,23 @@ export class Session {
       token: this.token(),
       insecureSkipTlsVerify: this.opts.insecureSkipTlsVerify,
       certificateAuthority: this.opts.certificateAuthority,
+      serviceAccountDir: this.io.serviceAccountDir ?? SERVICE_ACCOUNT_DIR,
+      inClusterEnvironment: { KUBERNETES_SERVICE_HOST: env.KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT: env.KUBERNETES_SERVICE_PORT, POD_NAMESPACE: env.POD_NAMESPACE },
+      proxyEnvironment: {
+        HTTPS_PROXY: env.HTTPS_PROXY,
+        https_proxy: env.https_proxy,
+        HTTP_PROXY: env.HTTP_PROXY,
+        http_proxy: env.http_proxy,
+        NO_PROXY: env.NO_PROXY,
+        no_proxy: env.no_proxy,
+      },
+      execEnvironment: this.io.processEnv,
+      terminal: {
+        stdin: this.io.stdin ?? 'inherit',
+        stdinIsTTY: (this.io.stdinIsTTY ?? false) && this.io.stdin !== undefined,
+        // A login prompt must reach the user as it is written, not after the plugin ends.
+        stderr: this.io.execStderr ?? ((text) => this.io.stderr.write(text)),
+      },
     };
   }
 
@@ -93,6 +114,7 @@ export class Session {
       return new KubeClient(connection, {
         userAgent: `sleap-roots/${this.io.version}`,
         requestTimeoutMs: timeout !== undefined ? timeout * 1000 : undefined,
+        onWarning: (w) => void this.warnings.handle(w),
         onRetry: (n) => {
           if (this.opts.verbose || n.delayMs >= 2000) {
             this.io.stderr.write(`note: ${n.reason} from ${n.path}; retrying in ${(n.delayMs / 1000).toFixed(1)}s (attempt ${n.attempt + 1})\n`);

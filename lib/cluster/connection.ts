@@ -1,17 +1,31 @@
 /**
- * Where the API server is and how to authenticate to it: a kubeconfig (files, context), or the
- * seed's token flow (`--server URL --token TOKEN [--insecure-skip-tls-verify]`).
+ * Where the API server is and how to authenticate to it, as kubectl decides: a kubeconfig (files,
+ * context), the seed's token flow (`--server URL --token TOKEN [--insecure-skip-tls-verify]`), or, with
+ * neither, in-cluster configuration (auth/in-cluster.ts).
  *
- * @kubernetes/client-node's KubeConfig does the config and authentication work (kubeconfig
- * merging, client certificates, CA, exec and auth-provider plugins, bearer tokens); its
- * `applyToHTTPSOptions` gives the headers and TLS material that {@link KubeClient} then uses on
- * plain node:http(s) requests (see http.ts for why). client-node takes about half a second to
- * load, so it is imported here, lazily, and nowhere else.
+ * @kubernetes/client-node's KubeConfig loads and merges the kubeconfig and gives the TLS material and the
+ * headers of ordinary users (tokens, basic auth, certificate files, auth providers) through
+ * `applyToHTTPSOptions`. Exec plugins (auth/exec-credential.ts), service account token files
+ * (auth/in-cluster.ts) and proxies (auth/proxy.ts, auth/tunnel.ts) are ours: each file says what client-node
+ * does not do there. client-node takes about half a second to load, so it is imported here, lazily, and
+ * nowhere else; in-cluster configuration does not load it.
  */
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as path from 'node:path';
 import { UserError } from './errors';
 import { Redactor } from './redact';
+import { ExecCredentialPlugin, type ExecClusterInfo, type ExecConfig, type ExecTerminal } from './auth/exec-credential';
+import { FileTokenSource, inClusterServer, readServiceAccount, type InClusterEnvironment } from './auth/in-cluster';
+import { proxyFor, type ProxyEnvironment } from './auth/proxy';
+import { ExecAuth, KubeconfigAuth, StaticAuth, TokenFileAuth, type AuthSource, type Credential } from './auth/sources';
+import { TunnelingAgent } from './auth/tunnel';
+
+export { SERVICE_ACCOUNT_DIR } from './auth/in-cluster';
+export type { ExecTerminal } from './auth/exec-credential';
+export type { InClusterEnvironment } from './auth/in-cluster';
+export type { ProxyEnvironment } from './auth/proxy';
 
 /** How to reach the cluster. Nothing here is read from the environment: the CLI passes it in. */
 export interface ConnectionOptions {
@@ -37,6 +51,35 @@ export interface ConnectionOptions {
   readonly insecureSkipTlsVerify?: boolean;
   /** A CA bundle file for the server's certificate. @default - the kubeconfig's */
   readonly certificateAuthority?: string;
+  /**
+   * The service account directory for in-cluster configuration, used when no kubeconfig file is given and
+   * `inClusterEnvironment` has KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT. The CLI passes
+   * SERVICE_ACCOUNT_DIR (`/var/run/secrets/kubernetes.io/serviceaccount`); tests pass a folder of their own.
+   * @default - in-cluster configuration is not tried
+   */
+  readonly serviceAccountDir?: string;
+  /** KUBERNETES_SERVICE_HOST/PORT and POD_NAMESPACE. @default {} */
+  readonly inClusterEnvironment?: InClusterEnvironment;
+  /** How often a service account token file is read again. @default 60000 (client-go's period) */
+  readonly tokenFilePeriodMs?: number;
+  /** HTTPS_PROXY, HTTP_PROXY, NO_PROXY (either case). A cluster's proxy-url wins over them. @default {} (no proxy) */
+  readonly proxyEnvironment?: ProxyEnvironment;
+  /** The environment exec credential plugins inherit (kubectl passes its own). @default {} */
+  readonly execEnvironment?: Readonly<Record<string, string | undefined>>;
+  /** The terminal exec credential plugins may use. @default - none: not interactive, stderr dropped */
+  readonly terminal?: ExecTerminal;
+  /** Exec plugin credentials are renewed this long before they expire. @default 10000 */
+  readonly execRefreshBeforeExpiryMs?: number;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+/** What one request is sent with: headers and the agent carrying TLS (and the proxy). */
+export interface RequestAuth {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly agent: http.Agent;
+  /** The proxy that an http:// server's requests are sent to in absolute form. */
+  readonly httpProxy?: URL;
 }
 
 /** An authenticated route to one API server. */
@@ -47,23 +90,23 @@ export interface Connection {
   readonly contextName?: string;
   /** The context's default namespace, if it sets one. */
   readonly contextNamespace?: string;
-  /** Keep-alive agent carrying the TLS settings. */
-  readonly agent: http.Agent;
   /** Registers every credential so that output can be scrubbed of it. */
   readonly redactor: Redactor;
+  /** The exec plugin, when the user logs in with one (for tests and verbose output). */
+  readonly execPlugin?: ExecCredentialPlugin;
+  /** Headers and agent for the next request (an exec plugin may run; a token file may be read). */
+  auth(): Promise<RequestAuth>;
   /**
-   * Authentication headers for the next request. Cached; `refresh` asks the kubeconfig again
-   * (exec plugins and auth providers renew their tokens then).
+   * A request sent at `sentAt` (ms) with `used` got 401: renew the credential as client-go does (an exec
+   * plugin runs again unless already renewed since; a token file is read again; auth providers are asked
+   * again). The caller then retries that request once.
    */
-  headers(refresh?: boolean): Promise<Readonly<Record<string, string>>>;
+  unauthorized(used: RequestAuth, sentAt: number): Promise<void>;
   /** `context "x" (https://host:6443)` or `https://host:6443`: for messages. */
   describe(): string;
   /** Closes idle sockets. */
   close(): void;
 }
-
-/** How long authentication headers are reused before the kubeconfig is asked again. */
-const HEADER_TTL_MS = 60_000;
 
 type KubeConfigModule = typeof import('@kubernetes/client-node');
 type KubeConfig = InstanceType<KubeConfigModule['KubeConfig']>;
@@ -81,6 +124,11 @@ export async function connect(options: ConnectionOptions, redactor: Redactor = n
   const token = options.token !== undefined ? normalizeToken(options.token) : undefined;
   if (options.token !== undefined && !token) throw new UserError('the token is empty');
   redactor.add(token);
+  const files = options.kubeconfigFiles ?? [];
+  const inCluster = options.serviceAccountDir !== undefined ? inClusterServer(options.inClusterEnvironment ?? {}) : undefined;
+  if (!(options.server && token) && files.length === 0 && inCluster && options.serviceAccountDir !== undefined) {
+    return connectInCluster(options, options.serviceAccountDir, inCluster, token, redactor);
+  }
   const k8s: KubeConfigModule = await import('@kubernetes/client-node');
   const kc = new k8s.KubeConfig();
 
@@ -94,11 +142,10 @@ export async function connect(options: ConnectionOptions, redactor: Redactor = n
       currentContext: 'cli',
     });
   } else {
-    const files = options.kubeconfigFiles ?? [];
     if (files.length === 0) {
       throw new UserError(
         options.server ? `--server ${options.server} needs a token (--token, or the SLEAP_ROOTS_TOKEN environment variable)` : 'no kubeconfig found',
-        'pass --kubeconfig FILE, set KUBECONFIG, or use --server URL with --token TOKEN',
+        'pass --kubeconfig FILE, set KUBECONFIG, or use --server URL with --token TOKEN (inside a pod, the service account is used when KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are set)',
       );
     }
     loadKubeconfigFiles(k8s, kc, files);
@@ -127,7 +174,114 @@ export async function connect(options: ConnectionOptions, redactor: Redactor = n
     redactor.add(user?.token);
     redactor.add(user?.password);
   }
-  return new KubeConfigConnection(kc, redactor, !(options.server && token));
+  return connectKubeconfig(kc, options, token, redactor, !(options.server && token));
+}
+
+/** In-cluster configuration (auth/in-cluster.ts): the service account's token, CA and namespace. */
+function connectInCluster(options: ConnectionOptions, dir: string, inClusterUrl: string, token: string | undefined, redactor: Redactor): Connection {
+  // --server overrides the service's address, as kubectl's flag overrides in-cluster config.
+  const server = options.server ? checkServerUrl(options.server) : inClusterUrl;
+  const files = readServiceAccount(dir, options.inClusterEnvironment ?? {});
+  const url = new URL(server);
+  const tlsOptions: https.AgentOptions = { ca: options.certificateAuthority ? undefined : files.ca, rejectUnauthorized: !options.insecureSkipTlsVerify };
+  const source: AuthSource = token ? new StaticAuth(token) : new TokenFileAuth(new FileTokenSource(files.tokenFile, options.tokenFilePeriodMs, options.now));
+  return new KubeConnection({
+    server,
+    contextNamespace: files.namespace,
+    redactor,
+    tlsOptions,
+    caFile: options.certificateAuthority,
+    proxy: proxyFor(url, undefined, options.proxyEnvironment ?? {}),
+    source,
+    describe: `the in-cluster service account (${server})`,
+  });
+}
+
+/** The kubeconfig's current context, with client-node for everything but exec plugins and proxies. */
+async function connectKubeconfig(kc: KubeConfig, options: ConnectionOptions, token: string | undefined, redactor: Redactor, fromKubeconfig: boolean): Promise<Connection> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new UserError('the kubeconfig has no cluster for the current context');
+  const ctx = kc.getContextObject(kc.getCurrentContext());
+  const user = kc.getCurrentUser();
+  const server = cluster.server.replace(/\/+$/, '');
+  const contextName = fromKubeconfig ? ctx?.name : undefined;
+  const describe = contextName ? `context "${contextName}" (${server})` : server;
+  // client-node gets neither the exec plugin (ours runs it) nor the proxy (ours opens it); and it refuses an
+  // http: server unless skipTLSVerify is set (there is no TLS to verify there, e.g. `kubectl proxy`).
+  const exec = !token && user?.exec ? (user.exec as ExecConfig) : undefined;
+  kc.clusters = kc.clusters.map((c) => (c.name === cluster.name ? { ...c, proxyUrl: undefined, skipTLSVerify: c.skipTLSVerify || server.startsWith('http:') } : c));
+  if (exec && user) kc.users = kc.users.map((u) => (u.name === user.name ? { ...u, exec: undefined } : u));
+  const fetch = async (): Promise<{ credential: Credential; tls: https.AgentOptions }> => {
+    const opts: https.RequestOptions & { headers?: Record<string, string> } = { headers: {} };
+    try {
+      await kc.applyToHTTPSOptions(opts);
+    } catch (e) {
+      throw new UserError(`cannot get credentials for ${describe}: ${redactor.redact((e as Error).message)}`);
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k] = v;
+    const secrets: string[] = [];
+    if (opts.auth) {
+      const [, password] = opts.auth.split(/:(.*)/s);
+      secrets.push(password ?? '');
+      headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+    }
+    const authorization = headers.Authorization ?? headers.authorization;
+    if (authorization) secrets.push(authorization.replace(/^(Bearer|Basic)\s+/i, ''));
+    const tls: https.AgentOptions = {
+      ca: opts.ca,
+      cert: opts.cert,
+      key: opts.key,
+      pfx: opts.pfx,
+      passphrase: opts.passphrase,
+      servername: opts.servername,
+      rejectUnauthorized: cluster.skipTLSVerify ? false : opts.rejectUnauthorized,
+    };
+    return { credential: { headers, secrets }, tls };
+  };
+  const first = await fetch();
+  let source: AuthSource;
+  let plugin: ExecCredentialPlugin | undefined;
+  if (exec && user) {
+    const info: ExecClusterInfo = {
+      server,
+      ...(cluster.tlsServerName ? { 'tls-server-name': cluster.tlsServerName } : {}),
+      ...(cluster.skipTLSVerify ? { 'insecure-skip-tls-verify': true } : {}),
+      ...(first.tls.ca ? { 'certificate-authority-data': Buffer.from(String(first.tls.ca)).toString('base64') } : {}),
+      ...(cluster.proxyUrl ? { 'proxy-url': cluster.proxyUrl } : {}),
+      config: null,
+    };
+    plugin = new ExecCredentialPlugin({
+      config: exec,
+      userName: user.name,
+      cluster: info,
+      environment: options.execEnvironment,
+      terminal: options.terminal,
+      refreshBeforeExpiryMs: options.execRefreshBeforeExpiryMs,
+      now: options.now,
+    });
+    source = new ExecAuth(plugin);
+  } else if (token) {
+    source = new StaticAuth(token);
+  } else {
+    let pending: Credential | undefined = first.credential;
+    source = new KubeconfigAuth(async () => {
+      const c = pending ?? (await fetch()).credential;
+      pending = undefined;
+      return c;
+    }, 60_000, options.now);
+  }
+  return new KubeConnection({
+    server,
+    contextName,
+    contextNamespace: ctx?.namespace,
+    redactor,
+    tlsOptions: first.tls,
+    proxy: proxyFor(new URL(server), cluster.proxyUrl, options.proxyEnvironment ?? {}),
+    source,
+    plugin,
+    describe,
+  });
 }
 
 function checkServerUrl(server: string): string {
@@ -152,6 +306,7 @@ function loadKubeconfigFiles(k8s: KubeConfigModule, kc: KubeConfig, files: reado
       throw new UserError(`cannot load kubeconfig ${file}: ${(e as Error).message.split('\n')[0]}`);
     }
     loaded++;
+    resolveExecCommands(one, file);
     // kubectl's merge rule: the first file to define a name (or the current context) wins.
     const has = <T extends { name: string }>(list: readonly T[], name: string) => list.some((x) => x.name === name);
     kc.clusters = [...(kc.clusters ?? []), ...one.clusters.filter((c) => !has(kc.clusters ?? [], c.name))];
@@ -162,85 +317,104 @@ function loadKubeconfigFiles(k8s: KubeConfigModule, kc: KubeConfig, files: reado
   if (loaded === 0) throw new UserError(`no kubeconfig found at ${files.join(', ')}`, 'pass --kubeconfig FILE, set KUBECONFIG, or use --server URL with --token TOKEN');
 }
 
-class KubeConfigConnection implements Connection {
+interface KubeConnectionParams {
+  readonly server: string;
+  readonly contextName?: string;
+  readonly contextNamespace?: string;
+  readonly redactor: Redactor;
+  /** CA, static client certificate, verification. */
+  readonly tlsOptions: https.AgentOptions;
+  /** A CA file from --certificate-authority, read when the agent is built. */
+  readonly caFile?: string;
+  readonly proxy?: URL;
+  readonly source: AuthSource;
+  readonly plugin?: ExecCredentialPlugin;
+  readonly describe: string;
+}
+
+/**
+ * An exec command with a path separator is relative to its kubeconfig's folder; a bare name is looked up on
+ * PATH (client-go tools/clientcmd/loader.go, GetAuthInfoFileReferences / ResolveLocalPaths).
+ */
+function resolveExecCommands(kc: KubeConfig, file: string): void {
+  kc.users = kc.users.map((u) => {
+    const command = (u.exec as ExecConfig | undefined)?.command;
+    if (!command || !command.includes(path.sep) || path.isAbsolute(command)) return u;
+    return { ...u, exec: { ...(u.exec as ExecConfig), command: path.resolve(path.dirname(file), command) } };
+  });
+}
+
+class KubeConnection implements Connection {
   public readonly server: string;
   public readonly contextName?: string;
   public readonly contextNamespace?: string;
   public readonly redactor: Redactor;
-  public agent: http.Agent;
-  private cached?: { headers: Record<string, string>; at: number };
-  private readonly kc: KubeConfig;
+  public readonly execPlugin?: ExecCredentialPlugin;
+  private agent?: { agent: http.Agent; cert?: string };
+  private readonly byAuth = new WeakMap<RequestAuth, Credential>();
 
-  public constructor(kc: KubeConfig, redactor: Redactor, fromKubeconfig: boolean) {
-    this.kc = kc;
-    this.redactor = redactor;
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new UserError('the kubeconfig has no cluster for the current context');
-    this.server = cluster.server.replace(/\/+$/, '');
-    const ctx = kc.getContextObject(kc.getCurrentContext());
-    this.contextName = fromKubeconfig ? ctx?.name : undefined;
-    this.contextNamespace = ctx?.namespace;
-    // Placeholder until the first headers() call builds the real agent from the TLS material.
-    this.agent = this.server.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  public constructor(private readonly p: KubeConnectionParams) {
+    this.server = p.server.replace(/\/+$/, '');
+    this.contextName = p.contextName;
+    this.contextNamespace = p.contextNamespace;
+    this.redactor = p.redactor;
+    this.execPlugin = p.plugin;
   }
 
   public describe(): string {
-    return this.contextName ? `context "${this.contextName}" (${this.server})` : this.server;
+    return this.p.describe;
   }
 
-  public async headers(refresh = false): Promise<Readonly<Record<string, string>>> {
-    const now = Date.now();
-    if (!refresh && this.cached && now - this.cached.at < HEADER_TTL_MS) return this.cached.headers;
-    const opts: https.RequestOptions & { headers?: Record<string, string> } = { headers: {} };
-    const kc = this.plainHttpSafe();
-    try {
-      await kc.applyToHTTPSOptions(opts);
-    } catch (e) {
-      throw new UserError(`cannot get credentials for ${this.describe()}: ${this.redactor.redact((e as Error).message)}`);
-    }
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k] = v;
-    if (opts.auth) {
-      const [, password] = opts.auth.split(/:(.*)/s);
-      this.redactor.add(password);
-      headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
-    }
-    const authorization = headers.Authorization ?? headers.authorization;
-    if (authorization) this.redactor.add(authorization.replace(/^(Bearer|Basic)\s+/i, ''));
-    if (!this.cached) this.agent = this.buildAgent(opts);
-    this.cached = { headers, at: now };
-    return headers;
+  public async auth(): Promise<RequestAuth> {
+    const credential = await this.p.source.get();
+    for (const s of credential.secrets) this.redactor.add(s);
+    const agent = this.agentFor(credential);
+    const auth: RequestAuth = { headers: credential.headers, agent, httpProxy: this.server.startsWith('http:') ? this.p.proxy : undefined };
+    this.byAuth.set(auth, credential);
+    return auth;
+  }
+
+  public async unauthorized(used: RequestAuth, sentAt: number): Promise<void> {
+    const credential = this.byAuth.get(used);
+    if (credential) await this.p.source.unauthorized(credential, sentAt);
   }
 
   public close(): void {
-    this.agent.destroy();
+    this.agent?.agent.destroy();
   }
 
   /**
-   * client-node refuses an `http:` server unless skipTLSVerify is set (there is no TLS to verify
-   * on such a connection, e.g. `kubectl proxy`): hand it a copy that says so.
+   * The agent for a credential: built at the first request, and again when an exec plugin hands out a
+   * different client certificate; the old agent's connections are closed, as client-go's exec
+   * authenticator closes them on rotation (exec.go, refreshCredsLocked, `a.connTracker.CloseAll()`).
    */
-  private plainHttpSafe(): KubeConfig {
-    const cluster = this.kc.getCurrentCluster();
-    if (!cluster || !cluster.server.startsWith('http:') || cluster.skipTLSVerify) return this.kc;
-    this.kc.clusters = this.kc.clusters.map((c) => (c.name === cluster.name ? { ...c, skipTLSVerify: true } : c));
-    return this.kc;
+  private agentFor(credential: Credential): http.Agent {
+    const cert = credential.clientCertificate?.cert;
+    if (this.agent && this.agent.cert === cert) return this.agent.agent;
+    this.agent?.agent.destroy();
+    const agent = this.buildAgent(credential);
+    this.agent = { agent, cert };
+    return agent;
   }
 
-  private buildAgent(opts: https.RequestOptions): http.Agent {
-    const cluster = this.kc.getCurrentCluster();
-    // A proxy needs client-node's proxy agent; otherwise a keep-alive agent of our own.
-    if (cluster?.proxyUrl && opts.agent) return opts.agent as http.Agent;
+  private buildAgent(credential: Credential): http.Agent {
     if (this.server.startsWith('http:')) return new http.Agent({ keepAlive: true });
-    return new https.Agent({
+    let ca = this.p.tlsOptions.ca;
+    if (this.p.caFile) ca = readCaFile(this.p.caFile);
+    const options: https.AgentOptions = {
+      ...this.p.tlsOptions,
+      ca,
       keepAlive: true,
-      ca: opts.ca,
-      cert: opts.cert,
-      key: opts.key,
-      pfx: opts.pfx,
-      passphrase: opts.passphrase,
-      servername: opts.servername,
-      rejectUnauthorized: cluster?.skipTLSVerify ? false : opts.rejectUnauthorized,
-    });
+      ...(credential.clientCertificate ? { cert: credential.clientCertificate.cert, key: credential.clientCertificate.key } : {}),
+    };
+    return this.p.proxy ? new TunnelingAgent(this.p.proxy, options) : new https.Agent(options);
+  }
+}
+
+function readCaFile(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    throw new UserError(`cannot read the certificate authority file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }

@@ -6,14 +6,18 @@
  * a fixed list per call, and give no handle on a streaming response. Server-side apply needs
  * `application/apply-patch+yaml`; watches and `--follow` logs need the raw chunked response with
  * per-line handling and a clean abort; 429/5xx retries need the status and Retry-After before
- * the body. client-node still does all configuration and authentication (connection.ts); this
- * file only moves bytes over node:http(s) with the agent and headers it produced.
+ * the body. connection.ts does configuration and authentication (with client-node where it can);
+ * this file moves bytes over node:http(s) with the agent and headers it produced, asks it to renew
+ * a credential after a 401 (then retries that request once), and hands API `Warning` headers to
+ * the caller (auth/warnings.ts).
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { ApiError, NetworkError, reasonForCode, type ApiStatus } from './errors';
-import type { Connection } from './connection';
+import { parseWarningHeaders, type ApiWarning } from './auth/warnings';
+import type { Connection, RequestAuth } from './connection';
+import { absoluteFormTarget } from './auth/tunnel';
 
 /** HTTP methods the client sends. */
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -75,6 +79,13 @@ export interface KubeClientOptions {
   readonly random?: () => number;
   /** Called before each retry. @default - nothing */
   readonly onRetry?: (notice: RetryNotice) => void;
+  /**
+   * Called with each warning of each response's `Warning` headers (client-go rest/warnings.go,
+   * handleWarnings, calls its handler for every response, errors included). @default - nothing
+   */
+  readonly onWarning?: (warning: ApiWarning) => void;
+  /** Milliseconds since the epoch (when a request was sent, for token-file renewal). @default Date.now */
+  readonly now?: () => number;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5000, maxRetryAfterMs: 30_000 };
@@ -100,6 +111,8 @@ export class KubeClient {
   private readonly sleepFn: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly random: () => number;
   private readonly onRetry?: (notice: RetryNotice) => void;
+  private readonly onWarning?: (warning: ApiWarning) => void;
+  private readonly now: () => number;
 
   public constructor(connection: Connection, options: KubeClientOptions = {}) {
     this.connection = connection;
@@ -109,6 +122,8 @@ export class KubeClient {
     this.sleepFn = options.sleep ?? ((ms, signal) => sleepTimer(ms, undefined, { signal }));
     this.random = options.random ?? Math.random;
     this.onRetry = options.onRetry;
+    this.onWarning = options.onWarning;
+    this.now = options.now ?? Date.now;
   }
 
   /** Sends a request and parses the JSON answer. @throws ApiError | NetworkError */
@@ -145,21 +160,25 @@ export class KubeClient {
 
   private async withRetries<T>(req: KubeRequest, onOk: (res: http.IncomingMessage) => Promise<T>): Promise<T> {
     const maxAttempts = Math.max(1, req.maxAttempts ?? this.retry.maxAttempts);
-    let refreshed = false;
-    let refreshNow = false;
+    let renewed = false;
     for (let attempt = 1; ; attempt++) {
+      let sent: { auth: RequestAuth; at: number } | undefined;
       try {
-        const res = await this.send(req, refreshNow);
-        refreshNow = false;
+        const at = this.now();
+        const auth = await this.connection.auth();
+        sent = { auth, at };
+        const res = await this.send(req, auth);
         if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) return await onOk(res);
         throw await apiErrorOf(res);
       } catch (e) {
         req.signal?.throwIfAborted();
-        if (e instanceof ApiError && e.statusCode === 401 && !refreshed) {
-          // Expired exec/auth-provider tokens renew when asked again; once.
-          refreshed = true;
-          refreshNow = true;
-          if (attempt < maxAttempts) continue;
+        if (e instanceof ApiError && e.statusCode === 401 && sent && !renewed) {
+          // The exec plugin runs again (unless another request already renewed it), a token file is read
+          // again; then this request is retried, once (client-go exec.go roundTripper.RoundTrip /
+          // maybeRefreshCreds, transport/token_source.go tokenSourceTransport.RoundTrip).
+          renewed = true;
+          await this.connection.unauthorized(sent.auth, sent.at);
+          continue;
         }
         if (!isTransient(e) || attempt >= maxAttempts) throw gaveUp(e, attempt);
         const delayMs = this.delayFor(e, attempt);
@@ -176,22 +195,27 @@ export class KubeClient {
     return this.backoffMs(attempt);
   }
 
-  private async send(req: KubeRequest, refreshHeaders: boolean): Promise<http.IncomingMessage> {
-    const auth = await this.connection.headers(refreshHeaders);
+  private async send(req: KubeRequest, auth: RequestAuth): Promise<http.IncomingMessage> {
     const url = new URL(this.connection.server + req.path);
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     let payload: Buffer | undefined;
-    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': this.userAgent, ...auth };
+    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': this.userAgent, ...auth.headers };
     if (req.body !== undefined) {
       payload = Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body), 'utf8');
       headers['Content-Type'] = req.contentType ?? 'application/json';
       headers['Content-Length'] = String(payload.length);
     }
     const timeoutMs = req.timeoutMs ?? this.requestTimeoutMs;
-    const transport = url.protocol === 'https:' ? https : http;
+    // An http:// server behind a proxy gets absolute-form requests sent to the proxy (auth/tunnel.ts); an
+    // https:// one is tunnelled by the agent.
+    const viaProxy = url.protocol === 'http:' && auth.httpProxy ? absoluteFormTarget(url, auth.httpProxy) : undefined;
+    const transport = (viaProxy ? auth.httpProxy?.protocol : url.protocol) === 'https:' ? https : http;
     return new Promise<http.IncomingMessage>((resolve, reject) => {
       req.signal?.throwIfAborted();
-      const request = transport.request(url, { method: req.method ?? 'GET', headers, agent: this.connection.agent });
+      const method = req.method ?? 'GET';
+      const request = viaProxy
+        ? transport.request({ ...viaProxy, method, headers: { ...headers, ...viaProxy.headers } })
+        : transport.request(url, { method, headers, agent: auth.agent });
       const onAbort = () => request.destroy(abortError());
       req.signal?.addEventListener('abort', onAbort, { once: true });
       const cleanup = () => req.signal?.removeEventListener('abort', onAbort);
@@ -204,6 +228,9 @@ export class KubeClient {
       });
       request.on('response', (res) => {
         res.on('close', cleanup);
+        if (this.onWarning && res.headers.warning !== undefined) {
+          for (const w of parseWarningHeaders(res.rawHeaders.filter((_, i, all) => i % 2 === 1 && all[i - 1].toLowerCase() === 'warning'))) this.onWarning(w);
+        }
         // Errors while reading the body surface on the response; give them our shape.
         res.on('error', () => undefined);
         resolve(res);

@@ -44,7 +44,7 @@ describe('connection', () => {
   it('says what to pass when there is no kubeconfig and no server', async () => {
     const r = await cli(['list'], { cwd: c.dir, env: {} });
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('error: no kubeconfig found\n  pass --kubeconfig FILE, set KUBECONFIG, or use --server URL with --token TOKEN\n');
+    expect(r.stderr).toBe('error: no kubeconfig found\n  pass --kubeconfig FILE, set KUBECONFIG, or use --server URL with --token TOKEN (inside a pod, the service account is used when KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are set)\n');
   });
 
   it('exits 2 with usage for a missing required option or an unknown command', async () => {

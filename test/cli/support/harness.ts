@@ -77,6 +77,8 @@ export interface CliRunOptions {
   /** Also pass --kubeconfig and --dist of the cluster. @default true */
   readonly connect?: boolean;
   readonly every?: CliIO['every'];
+  /** More of the CLI's IO (stdin, stdinIsTTY, processEnv, serviceAccountDir, ...). @default - none */
+  readonly io?: Partial<CliIO>;
 }
 
 /** Runs the CLI in this process against the cluster; rejects if it does not finish in time. */
@@ -105,6 +107,7 @@ export async function cli(argv: readonly string[], o: CliRunOptions = {}): Promi
     hostName: 'lab-pc',
     version: '0.1.0',
     every: o.every,
+    ...o.io,
   };
   const ms = o.timeoutMs ?? 20_000;
   let timer: NodeJS.Timeout | undefined;

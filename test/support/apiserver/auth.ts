@@ -1,8 +1,10 @@
 /**
- * Authentication (an optional bearer token) and authorization (RBAC-like allow rules), plus the self-review
+ * Authentication (an optional bearer token, tokens a test adds, revokes or limits, and, in TLS mode, client
+ * certificates) and authorization (RBAC-like allow rules), plus the self-review
  * endpoints kubectl uses: `auth whoami` (SelfSubjectReview) and `auth can-i` (SelfSubjectAccessReview).
  */
 import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import { timingSafeEqual } from 'node:crypto';
 import { badRequest, forbidden, type ApiError } from './errors';
 import type { AccessRule, UserInfo } from './types';
@@ -41,23 +43,57 @@ export function ruleAllows(rule: AccessRule, a: RequestAttributes): boolean {
   return true;
 }
 
+/** A bearer token a test registered: who it authenticates, and how many more requests it is good for. */
+export interface TokenGrant {
+  user: UserInfo;
+  /** Requests left before it stops authenticating (then 401, as a revoked token). Infinity: no limit. */
+  usesLeft: number;
+}
+
 export class Access {
   /** null: everything is allowed. */
   rules: AccessRule[] | null = null;
+  /** Tokens added by the test (besides the static one). */
+  readonly tokens = new Map<string, TokenGrant>();
 
   constructor(
     readonly user: UserInfo,
     private readonly token: string | undefined,
   ) {}
 
-  /** True when no token is configured or the request carries `Authorization: Bearer <token>`. */
-  authenticate(req: IncomingMessage): boolean {
-    if (this.token === undefined) return true;
+  /** True when some credential is required (a static token or tokens added by the test). */
+  get required(): boolean {
+    return this.token !== undefined || this.tokens.size > 0;
+  }
+
+  /**
+   * Who sent the request, or undefined when it does not authenticate. Like the kube-apiserver's union
+   * authenticator, a verified client certificate is tried first (CN is the user, O the groups), then the
+   * bearer token. Without any configured credential every request is the configured user.
+   */
+  authenticate(req: IncomingMessage): UserInfo | undefined {
+    const socket = req.socket as TLSSocket;
+    if (socket.encrypted && socket.authorized) {
+      const subject = socket.getPeerCertificate().subject as unknown as Record<string, string | string[]> | undefined;
+      const cn = subject?.CN;
+      const o = subject?.O;
+      if (typeof cn === 'string') return { username: cn, groups: [...(o === undefined ? [] : Array.isArray(o) ? o : [o]), 'system:authenticated'] };
+    }
     const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-    if (!m) return false;
-    const a = Buffer.from(m[1].trim());
-    const b = Buffer.from(this.token);
-    return a.length === b.length && timingSafeEqual(a, b);
+    const presented = m?.[1].trim();
+    if (presented !== undefined) {
+      const grant = this.tokens.get(presented);
+      if (grant && grant.usesLeft > 0) {
+        grant.usesLeft--;
+        return grant.user;
+      }
+      if (this.token !== undefined) {
+        const a = Buffer.from(presented);
+        const b = Buffer.from(this.token);
+        if (a.length === b.length && timingSafeEqual(a, b)) return this.user;
+      }
+    }
+    return this.required ? undefined : this.user;
   }
 
   allows(a: RequestAttributes): boolean {
@@ -80,11 +116,11 @@ export class Access {
     });
   }
 
-  selfSubjectReview(): Record<string, unknown> {
-    const userInfo: Record<string, unknown> = { username: this.user.username };
-    if (this.user.uid) userInfo.uid = this.user.uid;
-    userInfo.groups = this.user.groups ?? ['system:authenticated'];
-    if (this.user.extra) userInfo.extra = this.user.extra;
+  selfSubjectReview(user: UserInfo = this.user): Record<string, unknown> {
+    const userInfo: Record<string, unknown> = { username: user.username };
+    if (user.uid) userInfo.uid = user.uid;
+    userInfo.groups = user.groups ?? ['system:authenticated'];
+    if (user.extra) userInfo.extra = user.extra;
     return { kind: 'SelfSubjectReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null }, status: { userInfo } };
   }
 

@@ -54,6 +54,15 @@ export function sendJson(res: ServerResponse, code: number, body: unknown, heade
   res.end(text);
 }
 
+/**
+ * Adds a `Warning` header in the apiserver's form (apimachinery pkg/util/net/http.go, NewWarningHeader): code 299,
+ * agent "-", the text quoted with backslash escapes. Call before the response is written; each call adds one.
+ */
+export function addWarning(res: ServerResponse, text: string): void {
+  if (res.headersSent) return;
+  res.appendHeader('Warning', `299 - "${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`);
+}
+
 export function sendError(res: ServerResponse, err: ApiError): void {
   sendJson(res, err.code, err.toStatus(), err.headers);
 }

@@ -8,8 +8,10 @@
  *   await server.close();
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Access } from './auth';
+import { tlsMaterial, type TlsMaterial } from './tls';
 import { serveCrds } from './crds';
 import {
   controlDelete,
@@ -36,7 +38,7 @@ import {
 import { ApiError, asApiError, conflict, internalError, methodNotAllowed, pathNotFound, tooManyRequests, unauthorized } from './errors';
 import { Faults, type FaultAction, type FaultHandle, type FaultSpec } from './faults';
 import { handleResource, verbOf } from './handlers';
-import { mediaType, parseAccept, queryBool, readBody, sendError, sendJson } from './http';
+import { addWarning, mediaType, parseAccept, queryBool, readBody, sendError, sendJson } from './http';
 import { openApiGroupVersionDoc, openApiIndex } from './openapi';
 import { PROTOBUF, decodeSelfSubjectAccessReview } from './protobuf';
 import { Ids, NanoClock } from './ids';
@@ -54,6 +56,7 @@ export type { LogInput } from './logs';
 export type { ResourceType } from './resources';
 export type { RetryOptions, TerminateOptions, WriteOptions } from './control';
 export type { WatchParams } from './watch';
+export { clientCertificate, tlsMaterial, type CertPair, type TlsMaterial } from './tls';
 
 export interface ApiServerOptions {
   /** Require `Authorization: Bearer <token>` on every request (401 otherwise). */
@@ -103,6 +106,11 @@ export interface ApiServerOptions {
    * validation works. With false, /openapi/* is 404 and kubectl create/apply need --validate=false.
    */
   openapi?: boolean;
+  /**
+   * Serve https with a CA and server certificate made at test time (tls.ts), and accept client certificates
+   * from that CA (CN is the user, O the groups). Default false: plain http.
+   */
+  tls?: boolean;
 }
 
 export interface FakeApiServer {
@@ -117,8 +125,17 @@ export interface FakeApiServer {
   readonly resourceVersion: string;
   /** Open watch streams. */
   readonly openWatches: number;
+  /** The CA and server certificate in TLS mode. */
+  readonly tls?: TlsMaterial;
   /** A kubeconfig (YAML) pointing at this server, with the token and a default namespace. */
   kubeconfig(opts?: { namespace?: string; token?: string }): string;
+  /**
+   * Accepts `token` as `user` (a name, or full UserInfo) for `uses` requests (default: no limit); after that
+   * it answers 401 as for a revoked token. Once any token is added, requests without a credential get 401.
+   */
+  addToken(token: string, user: string | UserInfo, uses?: number): void;
+  /** Stops accepting a token added with addToken: the next request with it gets 401. */
+  revokeToken(token: string): void;
 
   put(obj: KObject, opts?: WriteOptions): KObject;
   get(ref: ObjectRef): KObject | undefined;
@@ -191,22 +208,28 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Fa
   }
   for (const obj of options.objects ?? []) controlWrite(state, obj, {}, false);
 
-  const server = http.createServer((req, res) => {
+  const tls = options.tls ? tlsMaterial() : undefined;
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     void onRequest(state, requests, req, res);
-  });
+  };
+  // requestCert without rejectUnauthorized: a client certificate is optional, and verified against the CA.
+  const server = tls
+    ? https.createServer({ key: tls.server.key, cert: tls.server.cert, ca: tls.ca.cert, requestCert: true, rejectUnauthorized: false }, handler)
+    : http.createServer(handler);
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   let closed: Promise<void> | undefined;
 
   return {
     url,
     port,
     token: options.token,
+    tls,
     requests,
     get resourceVersion() {
       return String(store.resourceVersion);
@@ -224,7 +247,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Fa
         '  cluster:',
         `    server: ${url}`,
         // Plain http: client-node refuses http:// unless TLS verification is marked skipped; kubectl ignores it.
-        '    insecure-skip-tls-verify: true',
+        tls ? `    certificate-authority-data: ${Buffer.from(tls.ca.cert).toString('base64')}` : '    insecure-skip-tls-verify: true',
         'users:',
         '- name: stand-in',
         `  user: ${token ? `{token: ${JSON.stringify(token)}}` : '{}'}`,
@@ -249,6 +272,13 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Fa
     logLines: (ns, pod, container) => state.logs.lines(ns, pod, container),
     setAccess: (rules) => {
       access.rules = rules;
+    },
+    addToken: (token, user, uses = Infinity) => {
+      access.tokens.set(token, { user: typeof user === 'string' ? { username: user, groups: ['system:authenticated'] } : user, usesLeft: uses });
+    },
+    revokeToken: (token) => {
+      const grant = access.tokens.get(token);
+      if (grant) grant.usesLeft = 0;
     },
     inject: (spec) => state.faults.add(spec),
     clearFaults: () => state.faults.clear(),
@@ -311,7 +341,10 @@ async function onRequest(state: ServerState, requests: RequestRecord[], req: Inc
   };
 
   try {
-    if (!state.access.authenticate(req)) throw unauthorized();
+    const user = state.access.authenticate(req);
+    if (!user) throw unauthorized();
+    record.user = user.username;
+    ctx.user = user;
     const action = state.faults.take('request', ctx.faultRequest);
     if (action) {
       const handled = await applyRequestFault(action, r, ctx);
@@ -333,6 +366,9 @@ async function applyRequestFault(action: FaultAction, r: Route, ctx: RequestCont
       return true;
     case 'delay':
       await sleep(action.ms);
+      return false;
+    case 'warning':
+      addWarning(ctx.res, action.text);
       return false;
     case 'conflict': {
       const err =
@@ -431,7 +467,7 @@ async function handleReview(state: ServerState, ctx: RequestContext, rt: Resourc
       throw new ApiError(400, 'BadRequest', `couldn't get version/kind; json parse error: ${(e as Error).message}`);
     }
   }
-  if (rt.kind === 'SelfSubjectReview') return sendJson(ctx.res, 201, state.access.selfSubjectReview());
+  if (rt.kind === 'SelfSubjectReview') return sendJson(ctx.res, 201, state.access.selfSubjectReview(ctx.user));
   if (rt.kind === 'SelfSubjectAccessReview') return sendJson(ctx.res, 201, state.access.selfSubjectAccessReview(body));
   throw pathNotFound();
 }

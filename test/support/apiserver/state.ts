@@ -10,6 +10,7 @@ import type { Ids } from './ids';
 import type { LogStore } from './logs';
 import type { Catalog } from './resources';
 import type { Store } from './store';
+import type { UserInfo } from './types';
 import type { WatchHub } from './watch';
 
 export interface ServerState {
@@ -33,5 +34,7 @@ export interface RequestContext {
   path: string;
   query: URLSearchParams;
   accept: AcceptInfo;
+  /** Who the request authenticated as (set once authenticated). */
+  user?: UserInfo;
   faultRequest: FaultRequest;
 }

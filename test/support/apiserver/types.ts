@@ -85,6 +85,8 @@ export interface RequestRecord {
   userAgent?: string;
   /** Whether an `Authorization: Bearer ...` header was sent (the token itself is never recorded). */
   bearer: boolean;
+  /** The user the request authenticated as (a client certificate's CN, a token's user); undefined on 401. */
+  user?: string;
   /** HTTP status sent (undefined while a stream is still open, or when the connection was reset). */
   status?: number;
 }
