@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { UserError } from './errors';
 import { Redactor } from './redact';
 import { ExecCredentialPlugin, type ExecClusterInfo, type ExecConfig, type ExecTerminal } from './auth/exec-credential';
@@ -131,6 +132,7 @@ export async function connect(options: ConnectionOptions, redactor: Redactor = n
   }
   const k8s: KubeConfigModule = await import('@kubernetes/client-node');
   const kc = new k8s.KubeConfig();
+  let tokenFiles = new Map<string, string>();
 
   if (options.server && token) {
     // The seed's flow: server + token only, no kubeconfig.
@@ -148,7 +150,7 @@ export async function connect(options: ConnectionOptions, redactor: Redactor = n
         'pass --kubeconfig FILE, set KUBECONFIG, or use --server URL with --token TOKEN (inside a pod, the service account is used when KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are set)',
       );
     }
-    loadKubeconfigFiles(k8s, kc, files);
+    tokenFiles = loadKubeconfigFiles(k8s, kc, files);
     if (options.context) {
       if (!kc.getContextObject(options.context)) {
         throw new UserError(`context "${options.context}" is not in the kubeconfig (${files.join(', ')})`, `contexts there: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'}`);
@@ -174,7 +176,7 @@ export async function connect(options: ConnectionOptions, redactor: Redactor = n
     redactor.add(user?.token);
     redactor.add(user?.password);
   }
-  return connectKubeconfig(kc, options, token, redactor, !(options.server && token));
+  return connectKubeconfig(kc, options, token, redactor, !(options.server && token), tokenFiles);
 }
 
 /** In-cluster configuration (auth/in-cluster.ts): the service account's token, CA and namespace. */
@@ -198,7 +200,14 @@ function connectInCluster(options: ConnectionOptions, dir: string, inClusterUrl:
 }
 
 /** The kubeconfig's current context, with client-node for everything but exec plugins and proxies. */
-async function connectKubeconfig(kc: KubeConfig, options: ConnectionOptions, token: string | undefined, redactor: Redactor, fromKubeconfig: boolean): Promise<Connection> {
+async function connectKubeconfig(
+  kc: KubeConfig,
+  options: ConnectionOptions,
+  token: string | undefined,
+  redactor: Redactor,
+  fromKubeconfig: boolean,
+  tokenFiles: ReadonlyMap<string, string> = new Map(),
+): Promise<Connection> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new UserError('the kubeconfig has no cluster for the current context');
   const ctx = kc.getContextObject(kc.getCurrentContext());
@@ -263,6 +272,12 @@ async function connectKubeconfig(kc: KubeConfig, options: ConnectionOptions, tok
     source = new ExecAuth(plugin);
   } else if (token) {
     source = new StaticAuth(token);
+  } else if (user && tokenFiles.has(user.name)) {
+    // A kubeconfig user's `tokenFile`, re-read as it rotates: client-go's rest.Config.BearerTokenFile
+    // ("the contents are periodically read; the last successfully read value takes precedence over
+    // BearerToken": rest/config.go, transport.NewCachedFileTokenSource), which clientcmd fills from
+    // AuthInfo.TokenFile (client_config.go getUserIdentificationPartialConfig).
+    source = new TokenFileAuth(new FileTokenSource(tokenFiles.get(user.name) ?? '', options.tokenFilePeriodMs, options.now));
   } else {
     let pending: Credential | undefined = first.credential;
     source = new KubeconfigAuth(async () => {
@@ -295,8 +310,16 @@ function checkServerUrl(server: string): string {
   return server.replace(/\/+$/, '');
 }
 
-function loadKubeconfigFiles(k8s: KubeConfigModule, kc: KubeConfig, files: readonly string[]): void {
+/**
+ * Loads and merges the kubeconfig files into `kc`; returns each user's `tokenFile` (resolved
+ * against its kubeconfig's folder, as clientcmd's ResolvePaths does), which client-node drops: it
+ * reads a `token-file` key that kubeconfigs never have (config_types.js findToken).
+ */
+function loadKubeconfigFiles(k8s: KubeConfigModule, kc: KubeConfig, files: readonly string[]): Map<string, string> {
   let loaded = 0;
+  const tokenFiles = new Map<string, string>();
+  // kubectl's merge rule: the first file to define a name (or the current context) wins.
+  const has = <T extends { name: string }>(list: readonly T[], name: string) => list.some((x) => x.name === name);
   for (const file of files) {
     const one = new k8s.KubeConfig();
     try {
@@ -307,14 +330,25 @@ function loadKubeconfigFiles(k8s: KubeConfigModule, kc: KubeConfig, files: reado
     }
     loaded++;
     resolveExecCommands(one, file);
-    // kubectl's merge rule: the first file to define a name (or the current context) wins.
-    const has = <T extends { name: string }>(list: readonly T[], name: string) => list.some((x) => x.name === name);
+    for (const [name, tokenFile] of userTokenFiles(file)) if (!tokenFiles.has(name) && !has(kc.users ?? [], name)) tokenFiles.set(name, tokenFile);
     kc.clusters = [...(kc.clusters ?? []), ...one.clusters.filter((c) => !has(kc.clusters ?? [], c.name))];
     kc.users = [...(kc.users ?? []), ...one.users.filter((u) => !has(kc.users ?? [], u.name))];
     kc.contexts = [...(kc.contexts ?? []), ...one.contexts.filter((c) => !has(kc.contexts ?? [], c.name))];
     if (!kc.currentContext && one.currentContext) kc.currentContext = one.currentContext;
   }
   if (loaded === 0) throw new UserError(`no kubeconfig found at ${files.join(', ')}`, 'pass --kubeconfig FILE, set KUBECONFIG, or use --server URL with --token TOKEN');
+  return tokenFiles;
+}
+
+/** `users[].user.tokenFile` of one kubeconfig file (already loaded once by client-node, so it parses). */
+function userTokenFiles(file: string): Array<[string, string]> {
+  const doc = parseYaml(fs.readFileSync(file, 'utf8')) as { users?: Array<{ name?: unknown; user?: { tokenFile?: unknown } }> } | null;
+  const out: Array<[string, string]> = [];
+  for (const u of doc?.users ?? []) {
+    const tokenFile = u?.user?.tokenFile;
+    if (typeof u?.name === 'string' && typeof tokenFile === 'string' && tokenFile) out.push([u.name, path.resolve(path.dirname(file), tokenFile)]);
+  }
+  return out;
 }
 
 interface KubeConnectionParams {

@@ -188,6 +188,29 @@ describe.skipIf(!KUBECTL)('in-cluster configuration', () => {
     const k = await kubectl(['--kubeconfig', writeKubeconfig(dir, 'kc', kubeconfigFor(server, { tokenFile: path.join(sa, 'token') })), 'get', 'namespaces', '-o', 'name']);
     expect(k.code, k.stderr).toBe(0);
   });
+
+  it("uses a kubeconfig user's tokenFile (relative to the kubeconfig), re-read after a 401, as kubectl does", async () => {
+    server.addToken('file-1', 'carol');
+    server.addToken('file-2', 'carol');
+    fs.writeFileSync(path.join(dir, 'token'), 'file-1\n');
+    const kubeconfig = writeKubeconfig(dir, 'kc-tokenfile', kubeconfigFor(server, { tokenFile: 'token' }));
+    // kubectl resolves the path against the kubeconfig's folder and authenticates with the file's token.
+    const k = await kubectl(['--kubeconfig', kubeconfig, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+    expect(k.code, k.stderr).toBe(0);
+    expect(k.stdout).toBe('carol');
+    server.requests.length = 0;
+    const client = new KubeClient(await connect({ kubeconfigFiles: [kubeconfig] }));
+    try {
+      await client.json({ path: '/api/v1/namespaces' });
+      fs.writeFileSync(path.join(dir, 'token'), 'file-2\n');
+      server.revokeToken('file-1');
+      await new Promise((r) => setTimeout(r, 5));
+      await client.json({ path: '/api/v1/namespaces' });
+    } finally {
+      client.connection.close();
+    }
+    expect(server.requests.map((q) => [q.status, q.user])).toEqual([[200, 'carol'], [401, undefined], [200, 'carol']]);
+  });
 });
 
 describe.skipIf(!KUBECTL)('proxies, beside kubectl', () => {
