@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ROOT } from './support/envs';
+import { ROOT, SHIPPED } from './support/envs';
 
 let work: string;
 let envs: string;
@@ -43,7 +43,7 @@ describe('main', () => {
     const first = app();
     expect(first.code, first.stderr).toBe(0);
     const a = snapshotTree(out);
-    expect(Object.keys(a).map((p) => p.split('/')[0]).filter((v, i, s) => s.indexOf(v) === i)).toEqual(['gpu', 'local', 'runai']);
+    expect(Object.keys(a).map((p) => p.split('/')[0]).filter((v, i, s) => s.indexOf(v) === i)).toEqual([...SHIPPED].sort());
     const file = path.join(out, 'runai', '60-workflowtemplate-sleap-roots-pipeline.yaml');
     const past = new Date('2020-01-01T00:00:00Z');
     fs.utimesSync(file, past, past);
