@@ -40,7 +40,8 @@ export interface BuiltEnvironment {
 export function buildEnvironment(env: LoadedEnvironment, options: SynthOptions = {}): BuiltEnvironment {
   const app = new App({ outdir: path.join('/nonexistent', 'never-written') });
   const { pipeline, problems } = pipelineFromEnvironment(app, env, options.version);
-  const run = new SleapRootsRun(app, `${env.name}-run`, { environment: env.name, namespace: pipeline.namespace ?? env.config.namespace });
+  // Every declared parameter, with its default: what a dispatcher sets before it submits the run.
+  const run = new SleapRootsRun(app, `${env.name}-run`, { environment: env.name, namespace: pipeline.namespace ?? env.config.namespace, parameters: pipeline.plan.parameters });
   return { app, pipeline, run, linkProblems: problems };
 }
 

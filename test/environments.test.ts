@@ -123,7 +123,10 @@ describe.each(SHIPPED)('environment %s', (name) => {
     expect(run.file).toBe(`${name}/run/sleap-roots-pipeline.yaml`);
     expect(run.obj.metadata).not.toHaveProperty('name');
     expect(run.obj.metadata.generateName).toBe('sleap-roots-pipeline-');
-    expect(run.obj.spec).toEqual({ workflowTemplateRef: { name: 'sleap-roots-pipeline' } });
+    expect(run.obj.spec.workflowTemplateRef).toEqual({ name: 'sleap-roots-pipeline' });
+    // Every parameter the template declares, for a dispatcher to set before it submits.
+    const declared = (pipelineTemplate(manifests).spec.arguments?.parameters ?? []).map((p: any) => [p.name, p.value]);
+    expect((run.obj.spec.arguments?.parameters ?? []).map((p: any) => [p.name, p.value])).toEqual(declared);
   });
 
   it('orders files so kubectl apply creates identities before templates, steps before the pipeline', () => {

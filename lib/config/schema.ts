@@ -186,7 +186,13 @@ export const environmentSchema = z.strictObject({
   retry: z.strictObject({
     preemptible: retrySchema.optional(),
   }).optional(),
+  /** Kept for files written before `identity`: the same as identity.serviceAccountName (not both). */
   serviceAccountName: dnsLabel.optional(),
+  /** The service account the pods run as; create: false uses one the cluster admin created (nothing identity-related is emitted). */
+  identity: z.strictObject({
+    serviceAccountName: dnsLabel.optional(),
+    create: z.boolean().optional(),
+  }).optional(),
   volumes: z.record(dnsLabel, volumeSchema).optional(),
   parameters: z.record(dnsLabel, z.strictObject({
     value: z.string().optional(),

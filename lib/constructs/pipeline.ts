@@ -16,7 +16,7 @@ import { ENVIRONMENT_LABEL, PART_OF_LABEL, PROJECT_NAME, VERSION_LABEL } from '.
 import { planPipeline } from '../plan/plan';
 import { checkPipeline, formatPolicyProblem, type PolicyProblem } from '../plan/policy';
 import type { PipelineOptions, PipelinePlan } from '../plan/types';
-import { resolveCluster, type ClusterSettings, type GpuClusterOptions, type Scheduler, type SecurityOptions } from '../scheduling/cluster';
+import { resolveCluster, type ClusterSettings, type GpuClusterOptions, type IdentityOptions, type Scheduler, type SecurityOptions } from '../scheduling/cluster';
 import { wirePipeline, type Wiring } from '../wire/wire';
 import type { ContainerStep } from './container-step';
 import { markStepHost, type StepHost } from './host';
@@ -38,8 +38,8 @@ export interface SleapRootsPipelineProps extends ChartProps, PipelineOptions {
   readonly gpu?: GpuClusterOptions;
   /** Pod security defaults of every step. @default - the image's user, no token in step containers */
   readonly security?: SecurityOptions;
-  /** Service account the step pods run as. @default 'sleap-roots-step' */
-  readonly serviceAccountName?: string;
+  /** The service account the pods run as, and whether the pipeline creates it. @default - `sleap-roots-step`, created with its Role, RoleBinding and token Secret */
+  readonly identity?: IdentityOptions;
   /** The built-in models downloader (`models-downloader`); false leaves it out. @default - with its defaults */
   readonly modelsDownloader?: ModelsDownloaderProps | false;
   /** The built-in predictor (`predictor`), after the models downloader; false leaves it out. @default - with its defaults */
@@ -87,7 +87,7 @@ export class SleapRootsPipeline extends Chart implements StepHost<ContainerStep>
     this.environment = environment;
     this.version = props.version;
     this.options = props;
-    this.cluster = resolveCluster({ namespace, scheduler: props.scheduler, gpu: props.gpu, security: props.security, serviceAccountName: props.serviceAccountName });
+    this.cluster = resolveCluster({ namespace, scheduler: props.scheduler, gpu: props.gpu, security: props.security, identity: props.identity });
     const md = props.modelsDownloader === false ? undefined : new ModelsDownloader(this, ModelsDownloader.STEP_NAME, props.modelsDownloader);
     const p = props.predictor === false ? undefined : new Predictor(this, Predictor.STEP_NAME, { ...props.predictor, dependencies: props.predictor?.dependencies ?? (md ? [md] : []) });
     const t = props.traitExtractor === false ? undefined : new TraitExtractor(this, TraitExtractor.STEP_NAME, { ...props.traitExtractor, dependencies: props.traitExtractor?.dependencies ?? (p ? [p] : []) });

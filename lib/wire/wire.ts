@@ -18,11 +18,11 @@ export const GITOPS_KEEP_ANNOTATIONS: Readonly<Record<string, string>> = {
   'kustomize.toolkit.fluxcd.io/prune': 'disabled',
 };
 
-/** The identity the step pods run as. */
+/** The identity the step pods run as, when the pipeline creates it (`identity.create`, the default). */
 export interface Identity {
-  readonly serviceAccount: kplus.ServiceAccount;
-  readonly role: kplus.Role;
-  readonly roleBinding: kplus.RoleBinding;
+  readonly serviceAccount?: kplus.ServiceAccount;
+  readonly role?: kplus.Role;
+  readonly roleBinding?: kplus.RoleBinding;
   /** The executor's token Secret, present when step pods do not automount a token. */
   readonly executorToken?: kplus.ServiceAccountTokenSecret;
 }
@@ -76,9 +76,12 @@ export function wirePipeline(chart: Construct, plan: PipelinePlan, scopeOf: (ste
 /**
  * The identity the step pods run as: a ServiceAccount, a Role with exactly create/patch on
  * workflowtaskresults (Argo's executor reports results through them, pipeline-facts item 6),
- * its RoleBinding, and with automount off the token Secret Argo mounts into `wait` only.
+ * its RoleBinding, and with automount off the token Secret Argo mounts into `wait` only; nothing
+ * when the account is an existing one.
  */
 function addIdentity(chart: Construct, cluster: ClusterSettings): Identity {
+  // An existing account (identity.create: false): the admin grants EXISTING_IDENTITY_GRANTS.
+  if (!cluster.createIdentity) return {};
   const name = cluster.serviceAccountName;
   const serviceAccount = new kplus.ServiceAccount(chart, 'ServiceAccount', { metadata: { name }, automountToken: cluster.automountServiceAccountToken });
   const role = new kplus.Role(chart, 'Role', { metadata: { name } });
