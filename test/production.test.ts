@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { baseConfig, envFrom, pipelineTemplate, problemsOf, stepTemplate, synth } from './support/envs';
 
-const RUNNABLE = { timeout: '1h', resources: { requests: { cpu: '100m', memory: '128Mi' } } };
+export const RUNNABLE = { timeout: '1h', resources: { requests: { cpu: '100m', memory: '128Mi' } } };
 
 function runWorkflow(config: unknown): any {
   const { files } = synth(envFrom(config));
@@ -61,5 +61,81 @@ describe('run arguments (issue 12 item 2)', () => {
 
   it('has no arguments when nothing is declared', () => {
     expect(runWorkflow(baseConfig()).spec.arguments).toBeUndefined();
+  });
+});
+
+/** A base configuration whose predictor records partial outcomes, so the pipeline has a gate. */
+function gated(): Record<string, any> {
+  const c = baseConfig();
+  c.steps.predictor.partialExitCodes = [3];
+  return c;
+}
+
+describe('gate settings (issue 12 item 3)', () => {
+  it('takes timeout, retry, priorityClassName, preemptible, resources and image as a step does', () => {
+    const c = gated();
+    c.partialSuccess = {
+      gate: {
+        image: 'ghcr.io/example/gate-shell@sha256:' + 'ab'.repeat(32),
+        timeout: '20m',
+        retry: { limit: 5, backoff: { duration: '5s', cap: '2m' } },
+        priorityClassName: 'high',
+        preemptible: false,
+        resources: { requests: { cpu: '20m', memory: '32Mi' } },
+      },
+    };
+    const g = stepTemplate(synth(envFrom(c)).manifests, 'gate');
+    expect(g.container.image).toBe(c.partialSuccess.gate.image);
+    expect(g.timeout).toBe('20m');
+    expect(g.priorityClassName).toBe('high');
+    expect(g.container.resources).toEqual({ requests: { cpu: '20m', memory: '32Mi' } });
+    // Still Error attempts only: the gate's failure is the verdict.
+    expect(g.retryStrategy).toEqual({ limit: 5, retryPolicy: 'OnError', backoff: { duration: '5s', factor: 2, cap: '2m' } });
+  });
+
+  it('refuses a blank image for the gate, as for a step', () => {
+    for (const at of [['partialSuccess', 'gate'], ['steps', 'predictor']]) {
+      const c = gated();
+      if (at[0] === 'partialSuccess') c.partialSuccess = { gate: { image: '   ' } };
+      else c.steps.predictor.image = ' ';
+      const [p] = problemsOf(c);
+      expect(p.path).toBe(`${at.join('.')}.image`);
+      expect(p.message).toContain('non-blank');
+    }
+  });
+
+  it('backoff cap: none removes the cap of a preemptible step', () => {
+    const c = baseConfig();
+    c.steps.predictor.retry = { backoff: { cap: 'none' } };
+    const r = stepTemplate(synth(envFrom(c)).manifests, 'predictor').retryStrategy;
+    expect(r.backoff).toEqual({ duration: '2m', factor: 2 });
+  });
+});
+
+describe('messages that name what to write (issue 12 item 7)', () => {
+  it('a missing priority class says the pod gets the cluster default, and names the field that exists', () => {
+    const c = gated();
+    delete c.scheduling.priorityClasses;
+    c.steps.predictor.preemptible = false;
+    c.steps['trait-extractor'].preemptible = false;
+    c.steps['models-downloader'].priorityClassName = 'high';
+    c.steps.predictor.priorityClassName = 'high';
+    c.steps['trait-extractor'].priorityClassName = 'high';
+    const [p] = problemsOf(c);
+    expect(p.path).toBe('partialSuccess.gate.priorityClassName');
+    expect(p.message).toContain("the cluster's default priority");
+    expect(p.message).not.toContain('highest');
+    expect(p.message).toContain('partialSuccess.gate.priorityClassName: <class>');
+    // ...and that field is accepted.
+    c.partialSuccess = { gate: { priorityClassName: 'high' } };
+    expect(() => synth(envFrom(c))).not.toThrow();
+  });
+
+  it('a Secret declared as a volume points to secretFiles', () => {
+    const c = baseConfig();
+    c.volumes.creds = { secret: { secretName: 'lab-creds' } };
+    const [p] = problemsOf(c);
+    expect(p.path).toBe('volumes.creds');
+    expect(p.message).toContain('secretFiles');
   });
 });

@@ -14,6 +14,8 @@ import { isWithinGoDurationRange, MAX_GO_DURATION } from '../values/duration';
 export const QUANTITY = /^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 /** A Go duration as Argo parses it (e.g. 90s, 2m, 1h30m), or a bare number of seconds. */
 export const GO_DURATION = /^(([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+|[0-9]+)$/;
+/** A string with something besides blanks in it (a blank image or code is never meant). */
+const nonBlank = z.string().refine((s) => s.trim() !== '', 'expected a non-blank value; given only blanks (or nothing)');
 /** An environment variable name. */
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
@@ -63,7 +65,8 @@ export const gpuRequestSchema = z.union([
 export const backoffSchema = z.strictObject({
   duration: goDuration.optional(),
   factor: z.number().int().positive().optional(),
-  cap: goDuration.optional(),
+  /** The longest wait between attempts; `none`: no cap (the wait keeps growing by `factor`). */
+  cap: z.union([z.literal('none'), goDuration]).optional(),
 });
 
 export const retrySchema = z.strictObject({
@@ -105,7 +108,7 @@ const tolerationSchema = z.strictObject({
 export const stepSchema = z.strictObject({
   /** false drops the step (and it must then not be a dependency of another step). */
   enabled: z.boolean().optional(),
-  image: z.string().min(1).optional(),
+  image: nonBlank.optional(),
   imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
   command: z.array(z.string()).optional(),
   args: z.array(z.string()).optional(),
@@ -146,7 +149,13 @@ const volumeSchema = z.union([
     type: z.enum(['Directory', 'DirectoryOrCreate', 'File']).optional(),
   }),
   z.strictObject({ persistentVolumeClaim: dnsLabel, readOnly: z.boolean().optional() }),
-], { error: 'expected {hostPath: /abs/path, type?: Directory} or {persistentVolumeClaim: <claim name>}' });
+], { error: 'expected {hostPath: /abs/path, type?: Directory} or {persistentVolumeClaim: <claim name>}; a Secret is not declared here: mount its keys as files with steps.<name>.secretFiles: [{secret, key, path}] (or as env vars with env: [{name, secretKeyRef: {name, key}}])' });
+
+/**
+ * The lister and the gate: the settings of a step that apply to them, with the same names and
+ * validation (their command, mounts and env are the pipeline's own).
+ */
+export const utilityStepSchema = stepSchema.pick({ image: true, imagePullPolicy: true, resources: true, timeout: true, retry: true, priorityClassName: true, preemptible: true });
 
 export const environmentSchema = z.strictObject({
   /** Free text shown in the README and dist/ headers. */
@@ -237,7 +246,7 @@ export const environmentSchema = z.strictObject({
     maxScans: z.number().int().positive().optional(),
     /** How long one scan may run in a fanned-out step before it is stopped and counted as failed. Default: no limit per scan. */
     scanTimeout: goDuration.optional(),
-    lister: z.strictObject({ image: z.string().min(1).optional(), resources: resourcesSchema.optional(), timeout: goDuration.optional() }).optional(),
+    lister: utilityStepSchema.optional(),
   }).optional(),
   /** Where each workflow keeps its scan list and the outcome of every scan (read by the gate). */
   runFolder: z.strictObject({
@@ -254,7 +263,7 @@ export const environmentSchema = z.strictObject({
   }).optional(),
   /** The gate that judges the batch (used with a fan-out or when a step declares partialExitCodes). */
   partialSuccess: z.strictObject({
-    gate: z.strictObject({ image: z.string().min(1).optional(), resources: resourcesSchema.optional(), timeout: goDuration.optional() }).optional(),
+    gate: utilityStepSchema.optional(),
   }).optional(),
   provenance: z.strictObject({
     /** Env var that receives the image digest of steps whose image is pinned by digest. */
@@ -268,6 +277,7 @@ export type EnvironmentConfig = z.infer<typeof environmentSchema>;
 export type StepConfig = z.infer<typeof stepSchema>;
 export type GpuRequestConfig = z.infer<typeof gpuRequestSchema>;
 export type RetryConfig = z.infer<typeof retrySchema>;
+export type UtilityStepConfig = z.infer<typeof utilityStepSchema>;
 export type ResourcesConfig = z.infer<typeof resourcesSchema>;
 export type VolumeConfig = NonNullable<EnvironmentConfig['volumes']>[string];
 export type EnvVarConfig = NonNullable<StepConfig['env']>[number];

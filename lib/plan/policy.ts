@@ -44,9 +44,14 @@ export const ANNOTATIONS_SIZE_LIMIT = 256 * 1024;
 /** Fanned-out steps the gate can judge (scripts/gate.sh reads each on a descriptor 5..9). */
 export const MAX_FANNED_STEPS = 5;
 
+/** A field path as written in messages: `steps.predictor.args[0]`. */
+export function formatPath(path: readonly (string | number)[]): string {
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+}
+
 /** `path: message`, for construct validation output. */
 export function formatPolicyProblem(p: PolicyProblem): string {
-  return `${p.path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('')}: ${p.message}`;
+  return `${formatPath(p.path)}: ${p.message}`;
 }
 
 /** Every policy problem of a pipeline. */
@@ -275,10 +280,10 @@ function checkPlacement(p: PipelineView, s: StepPlan, at: At): PolicyProblem[] {
   }
 
   if (cluster.scheduler !== 'default-scheduler' && !s.priorityClassName) {
-    out.push({ path: at('priorityClassName'), message: `every step on ${cluster.scheduler} needs an explicit priority class (a pod without one lands at the highest priority); set scheduling.priorityClasses or this field` });
+    out.push({ path: at('priorityClassName'), message: `every step on ${cluster.scheduler} needs an explicit priority class: a pod without one gets the cluster's default priority (the PriorityClass marked globalDefault, else 0), which ${cluster.scheduler} may treat as preemptible or not; given nothing; expected scheduling.priorityClasses, or ${formatPath(at('priorityClassName'))}: <class>` });
   }
   if (s.preemptible && !s.priorityClassName) {
-    out.push({ path: at('preemptible'), message: 'preemptibility is decided by the priority class, and this step has none; set scheduling.priorityClasses' });
+    out.push({ path: at('preemptible'), message: `preemptibility is decided by the priority class, and this step has none; expected scheduling.priorityClasses, or ${formatPath(at('priorityClassName'))}: <a preemptible class>` });
   }
   // (The gate retries Error attempts only, so that its summary stays the workflow's message.)
   if (s.preemptible && !s.retry.retriesEveryFailure && s.role !== 'gate') {

@@ -6,7 +6,7 @@
  */
 import type { ClusterSettings } from '../scheduling/cluster';
 import type { GpuRequest } from '../scheduling/gpu';
-import type { RetryStrategy } from '../scheduling/retry';
+import type { RetryOptions, RetryStrategy } from '../scheduling/retry';
 import type { EnvVar, Mount, OutputFile, PipelineParameter, Resources, SecretFile, Toleration, Volume } from '../values/shapes';
 
 /** What a step declares: its container and pod settings. Every field is optional except where a step needs it. */
@@ -95,10 +95,23 @@ export interface ResumeOptions {
   readonly forceParameter?: string;
 }
 
-/** Resource settings of the lister or the gate. */
+/** Settings of the lister or the gate: those of a step that apply to them, under the same names. */
 export interface UtilityStepOptions {
   /** @default 'busybox:1.36.1' */
   readonly image?: string;
+  /** @default - Kubernetes' */
+  readonly imagePullPolicy?: StepSettings['imagePullPolicy'];
+  /** @default - the scheduler's class for `preemptible`, or none when it has no classes */
+  readonly priorityClassName?: string;
+  /** @default - true when the scheduler has priority classes */
+  readonly preemptible?: boolean;
+  /**
+   * Fields replacing the default retries (limit 3, backoff 10s doubling, capped at 1m; the gate
+   * retries Error attempts only, so its message stays the verdict); with `policy`, Argo's policy
+   * alone decides.
+   * @default - see above
+   */
+  readonly retry?: RetryOptions;
   /** @default - requests cpu 10m / memory 16Mi, limits cpu 100m / memory 64Mi */
   readonly resources?: Resources;
   /** @default '10m' */
