@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { synthesizeEnvironment } from '../lib/synth';
 import { baseConfig, envFrom, pipelineTemplate, problemsOf, stepTemplate, synth } from './support/envs';
 
 export const RUNNABLE = { timeout: '1h', resources: { requests: { cpu: '100m', memory: '128Mi' } } };
@@ -137,5 +138,86 @@ describe('messages that name what to write (issue 12 item 7)', () => {
     const [p] = problemsOf(c);
     expect(p.path).toBe('volumes.creds');
     expect(p.message).toContain('secretFiles');
+  });
+});
+
+function warningsOf(config: unknown): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  synthesizeEnvironment(envFrom(config), { onWarning: (w) => out.push({ path: w.path, message: w.message }) });
+  return out;
+}
+
+describe('the wrapper and the image ENTRYPOINT (issue 12 item 4)', () => {
+  it('refuses a wrapped step with args but neither command nor entrypoint, saying what to write', () => {
+    const c = baseConfig();
+    c.resume = { enabled: true };
+    c.steps.extra = { ...RUNNABLE, image: 'ghcr.io/example/extra:1.0.0', args: ['--scans', '/data'], mounts: [{ volume: 'traits-output', path: '/data' }], dependencies: ['trait-extractor'] };
+    const [p] = problemsOf(c);
+    expect(p.path).toBe('steps.extra.entrypoint');
+    expect(p.message).toContain('ENTRYPOINT would not run');
+    expect(p.message).toContain('args[0] ("--scans")');
+    expect(p.message).toContain('entrypoint: [<the image\'s ENTRYPOINT>]');
+  });
+
+  it('runs a declared entrypoint before the args under the wrapper, and leaves it to the runtime otherwise', () => {
+    const c = baseConfig();
+    c.resume = { enabled: true };
+    c.steps.extra = { ...RUNNABLE, image: 'ghcr.io/example/extra:1.0.0', entrypoint: ['/usr/bin/lab-cli'], args: ['upload'], mounts: [{ volume: 'traits-output', path: '/data' }], dependencies: ['trait-extractor'] };
+    const wrapped = stepTemplate(synth(envFrom(c)).manifests, 'extra').container;
+    expect(wrapped.command[0]).toBe('/bin/sh');
+    expect(wrapped.args).toEqual(['/usr/bin/lab-cli', 'upload']);
+    delete c.resume;
+    const plain = stepTemplate(synth(envFrom(c)).manifests, 'extra').container;
+    expect(plain.command).toBeUndefined();
+    expect(plain.args).toEqual(['upload']);
+  });
+});
+
+const DIGEST_A = 'sha256:' + 'a'.repeat(64);
+const DIGEST_B = 'sha256:' + 'b'.repeat(64);
+
+describe('per-step provenance (issue 12 item 5)', () => {
+  it('stamps each step with its own image digest under its own variable', () => {
+    const c = baseConfig();
+    c.provenance = { imageDigestEnv: 'IMAGE_DIGEST' };
+    c.steps.predictor.image = `ghcr.io/example/predict@${DIGEST_A}`;
+    c.steps['trait-extractor'].image = `ghcr.io/example/traits@${DIGEST_B}`;
+    c.steps['trait-extractor'].provenance = { imageDigestEnv: 'TRAITS_IMAGE_DIGEST' };
+    const { manifests } = synth(envFrom(c));
+    expect(stepTemplate(manifests, 'predictor').container.env).toContainEqual({ name: 'IMAGE_DIGEST', value: DIGEST_A });
+    const traits = stepTemplate(manifests, 'trait-extractor').container.env;
+    expect(traits).toContainEqual({ name: 'TRAITS_IMAGE_DIGEST', value: DIGEST_B });
+    expect(traits.map((e: any) => e.name)).not.toContain('IMAGE_DIGEST');
+  });
+
+  it('refuses a hand-written digest variable that is not the image digest', () => {
+    const c = baseConfig();
+    c.steps.predictor.image = `ghcr.io/example/predict@${DIGEST_A}`;
+    c.steps.predictor.provenance = { imageDigestEnv: 'PREDICT_DIGEST' };
+    c.steps.predictor.env = [{ name: 'PREDICT_DIGEST', value: DIGEST_B }];
+    const [p] = problemsOf(c);
+    expect(p.path).toBe('steps.predictor.env[0].value');
+    expect(p.message).toContain(`given "${DIGEST_B}"`);
+    expect(p.message).toContain(`pinned at ${DIGEST_A}`);
+  });
+
+  it('warns when a digest is stamped on a step whose image it does not describe', () => {
+    const c = baseConfig();
+    c.steps.predictor.image = `ghcr.io/example/predict@${DIGEST_A}`;
+    c.steps.predictor.env = [{ name: 'TRAITS_DIGEST', value: DIGEST_B }];
+    expect(warningsOf(c)).toEqual([{ path: 'steps.predictor.env[0].value', message: expect.stringContaining('does not describe this step\'s image') }]);
+    c.steps.predictor.env = [{ name: 'SELF_DIGEST', value: DIGEST_A }];
+    expect(warningsOf(c)).toEqual([]);
+  });
+});
+
+describe('the exit-code files folder (issue 12 item 7)', () => {
+  it('warns when a recording step would write its exit-code files among its inputs', () => {
+    const c = gated();
+    c.runFolder = { volume: 'images-input' };
+    c.steps.predictor.mounts = [{ volume: 'images-input', path: '/workspace/images_input', readOnly: true }, { volume: 'predictions-output', path: '/workspace/output' }];
+    const w = warningsOf(c);
+    expect(w).toEqual([{ path: 'runFolder.volume', message: expect.stringContaining('step predictor writes its exit-code files under the run folder on volume "images-input", a folder this step reads as input') }]);
+    expect(warningsOf(gated())).toEqual([]);
   });
 });

@@ -104,7 +104,7 @@ function podMetadata(s: StepPlan, gpu: GpuPodSettings, cluster: ClusterSettings)
 
 function renderContainer(s: StepPlan, gpu: GpuPodSettings, cluster: ClusterSettings): WorkflowTemplateSpecTemplatesContainer {
   // The wrapper (scripts/step.sh), when markers or outcomes are wanted.
-  const wrap = s.resume !== undefined || recordsOutcomes(s);
+  const wrap = s.wrapped;
   // Per-scan volumes are mounted whole: one pod runs several scans, the wrapper points the
   // arguments at each scan's folder.
   const volumeMounts = [
@@ -117,7 +117,9 @@ function renderContainer(s: StepPlan, gpu: GpuPodSettings, cluster: ClusterSetti
     image: s.image,
     imagePullPolicy: s.imagePullPolicy,
     command: wrap ? ['/bin/sh', '-c', wrapperScript(), WRAPPER_NAME] : s.command ? [...s.command] : undefined,
-    args: wrap ? [...(s.command ?? []), ...(s.args ?? [])] : s.args ? [...s.args] : undefined,
+    // The wrapper replaces the command: it runs the step's command, else the image's ENTRYPOINT as
+    // declared, then the args (what the runtime runs: command or ENTRYPOINT, then args).
+    args: wrap ? [...(s.command ?? s.entrypoint ?? []), ...(s.args ?? [])] : s.args ? [...s.args] : undefined,
     workingDir: s.workingDir,
     env: [...stepEnv(s), ...(wrap ? wrapperEnv(s) : [])].map(renderEnv),
     // A failed container without a termination message reports its last log lines instead,

@@ -45,6 +45,8 @@ const STEP_FIELDS: FieldTable<StepConfig, StepSettings> = {
   image: step('image'),
   imagePullPolicy: step('imagePullPolicy'),
   command: step('command'),
+  entrypoint: step('entrypoint'),
+  provenance: (p) => ({ imageDigestEnv: p.imageDigestEnv }),
   args: step('args'),
   workingDir: step('workingDir'),
   env: step('env'),

@@ -111,6 +111,12 @@ export const stepSchema = z.strictObject({
   image: nonBlank.optional(),
   imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
   command: z.array(z.string()).optional(),
+  /**
+   * The image's ENTRYPOINT as the image defines it ([] when it has none). A step under the
+   * wrapper (resume, outcomes) has its command replaced, so without `command` the wrapper runs
+   * this before `args`, as the container runtime would.
+   */
+  entrypoint: z.array(z.string()).optional(),
   args: z.array(z.string()).optional(),
   workingDir: z.string().optional(),
   env: z.array(envVarSchema).optional(),
@@ -139,6 +145,11 @@ export const stepSchema = z.strictObject({
   partialExitCodes: z.array(z.number().int().min(1).max(255)).optional(),
   /** Semaphore key (in concurrency.semaphores) this step acquires. */
   semaphore: z.string().min(1).optional(),
+  /** This step's provenance, over the pipeline-wide `provenance`. */
+  provenance: z.strictObject({
+    /** Env var that receives this step's own image digest (its image pinned by @sha256:). */
+    imageDigestEnv: z.string().regex(ENV_NAME).optional(),
+  }).optional(),
   /** The step's output directory (a mount path); markers go under it. Default: its first writable mount. */
   output: z.string().startsWith('/', 'expected an absolute path').optional(),
 });

@@ -14,7 +14,7 @@ import { checkRunTime, type RunTimeView } from '../build/runtime-rules';
 import type { WorkflowTemplateJson } from '../build/scale';
 import { ENVIRONMENT_LABEL, PART_OF_LABEL, PROJECT_NAME, VERSION_LABEL } from '../names';
 import { planPipeline } from '../plan/plan';
-import { checkPipeline, formatPolicyProblem, type PolicyProblem } from '../plan/policy';
+import { checkPipeline, formatPolicyProblem, isError, type PolicyProblem } from '../plan/policy';
 import type { PipelineOptions, PipelinePlan } from '../plan/types';
 import { resolveCluster, type ClusterSettings, type GpuClusterOptions, type IdentityOptions, type Scheduler, type SecurityOptions } from '../scheduling/cluster';
 import { wirePipeline, type Wiring } from '../wire/wire';
@@ -66,6 +66,7 @@ export class SleapRootsPipeline extends Chart implements StepHost<ContainerStep>
   private readonly declared: ContainerStep[] = [];
   private wiring?: { readonly plan: PipelinePlan; readonly objects: Wiring };
   private checked?: readonly PolicyProblem[];
+  private allChecked?: readonly PolicyProblem[];
   private planned?: PipelinePlan;
 
   public constructor(scope: Construct, id: string, props: SleapRootsPipelineProps = {}) {
@@ -123,14 +124,21 @@ export class SleapRootsPipeline extends Chart implements StepHost<ContainerStep>
     return this.wire().objects;
   }
 
+  /** Policy warnings: reported, but the pipeline synthesizes (see {@link problems}). */
+  public warnings(): PolicyProblem[] {
+    this.problems();
+    return this.allChecked!.filter((p) => !isError(p));
+  }
+
   /**
-   * Every policy problem: the plan's (plan/policy.ts) and the rendered templates' run-time rules.
+   * Every policy problem (warnings aside): the plan's (plan/policy.ts) and the rendered templates' run-time rules.
    * Worked out once (cdk8s validates the whole app at every chart's synthesis).
    */
   public problems(): PolicyProblem[] {
     if (!this.checked) {
       const plan = this.planOnce();
-      const policy = checkPipeline({ ...plan, labels: this.labels });
+      const all = checkPipeline({ ...plan, labels: this.labels });
+      const policy = all.filter(isError);
       let runTime: PolicyProblem[] = [];
       try {
         runTime = checkRunTime(runTimeView(plan, this.wire().objects));
@@ -138,7 +146,8 @@ export class SleapRootsPipeline extends Chart implements StepHost<ContainerStep>
         // A plan policy refuses may not render (a path the wrapper cannot list): its problems say why.
         if (policy.length === 0) throw e;
       }
-      this.checked = [...policy, ...runTime];
+      this.allChecked = [...all, ...runTime];
+      this.checked = this.allChecked.filter(isError);
     }
     return [...this.checked];
   }

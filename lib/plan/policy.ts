@@ -5,7 +5,7 @@
 import { DNS_LABEL, ENVIRONMENT_LABEL, PART_OF_LABEL, VERSION_LABEL } from '../names';
 import { PROJECT_LABEL_KEYS } from '../scheduling/cluster';
 import { GPU_CONTAINER_ANNOTATION, GPU_FRACTION_ANNOTATION, GPU_MEMORY_ANNOTATION } from '../scheduling/gpu';
-import { imageReferenceProblem, isPinnedImage } from '../values/image';
+import { digestOf, imageReferenceProblem, isPinnedImage } from '../values/image';
 import { parseQuantity } from '../values/quantity';
 import { durationSeconds, formatSeconds, isWithinGoDurationRange, MAX_GO_DURATION } from '../values/duration';
 import type { Toleration } from '../values/shapes';
@@ -19,6 +19,13 @@ export interface PolicyProblem {
   /** Field path in the environment file (e.g. `steps.predictor.gpu`). */
   readonly path: readonly (string | number)[];
   readonly message: string;
+  /** `warning`: reported, but the pipeline synthesizes. @default 'error' */
+  readonly severity?: 'error' | 'warning';
+}
+
+/** True for a problem that stops synthesis. */
+export function isError(p: PolicyProblem): boolean {
+  return p.severity !== 'warning';
 }
 
 /** What {@link checkPipeline} reads: the plan and the labels every object gets. */
@@ -238,6 +245,9 @@ function checkStep(p: PipelineView, s: StepPlan): PolicyProblem[] {
     ...checkPodMetadata(p, s, at),
     ...checkOutputs(p, s, at),
     ...checkMounts(s, at),
+    ...checkWrapper(s, at),
+    ...checkProvenance(s, at),
+    ...checkOutcomeFolder(p, s),
     ...tolerationProblems(s.tolerations, (...rest) => at('tolerations', ...rest)),
   ];
 }
@@ -450,4 +460,58 @@ function checkMounts(s: StepPlan, at: At): PolicyProblem[] {
     }
   });
   return out;
+}
+
+/**
+ * The wrapper (resume, outcomes) runs as the container's command, so the image's ENTRYPOINT does
+ * not run: Kubernetes' `command` replaces it (the runtime runs command, else ENTRYPOINT, then
+ * args). Without `command` the wrapper needs the ENTRYPOINT restated as `entrypoint`.
+ */
+function checkWrapper(s: StepPlan, at: At): PolicyProblem[] {
+  if (!s.wrapped || s.command !== undefined || s.entrypoint !== undefined) return [];
+  const why = s.resume ? 'resume.enabled' : 'its outcomes are recorded';
+  const first = s.args?.[0];
+  return [{
+    path: at('entrypoint'),
+    message: `this step runs under the step wrapper (${why}), which replaces the container's command, so the image's ENTRYPOINT would not run${first !== undefined ? ` and args[0] ("${first}") would run as the program` : ''}; given no command and no entrypoint; expected entrypoint: [<the image's ENTRYPOINT>] (entrypoint: [] when the image defines none), or command: [<the program>]`,
+  }];
+}
+
+/** `sha256:` and 64 hex digits: an image digest as OCI writes it. */
+const DIGEST_VALUE = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * Provenance: a hand-written value of the step's digest variable must be its image's digest
+ * (error); a digest stamped under any other name that is not its image's describes another image
+ * (warning).
+ */
+function checkProvenance(s: StepPlan, at: At): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
+  const digest = digestOf(s.image);
+  s.env.forEach((e, i) => {
+    if (!('value' in e)) return;
+    const image = digest ? `its image is pinned at ${digest} (${s.image})` : `its image "${s.image}" is not pinned by digest`;
+    if (e.name === s.imageDigestEnv && e.value !== digest) {
+      out.push({ path: at('env', i, 'value'), message: `${e.name} is this step's image-digest variable (provenance.imageDigestEnv), set from the image; given "${e.value}", but ${image}; expected no hand-written value (or ${digest ?? 'an image pinned by @sha256:'})` });
+    } else if (e.name !== s.imageDigestEnv && DIGEST_VALUE.test(e.value) && e.value !== digest) {
+      out.push({ severity: 'warning', path: at('env', i, 'value'), message: `${e.name} holds the digest ${e.value}, but ${image}: the variable does not describe this step's image; expected its digest, or provenance.imageDigestEnv: ${e.name} to have it set from the image` });
+    }
+  });
+  return out;
+}
+
+/**
+ * A step recording outcomes writes its exit-code files into the run folder (runFolder.volume,
+ * mounted read-write at the state mount): a warning when that volume is a read-only claim, or
+ * one this step reads as input (mounted readOnly), where the files land among its inputs.
+ */
+function checkOutcomeFolder(p: PipelineView, s: StepPlan): PolicyProblem[] {
+  if (!s.outcomes?.record) return [];
+  const name = s.outcomes.volume;
+  const volume = has(p.volumes, name) ? p.volumes[name] : undefined;
+  const input = s.mounts.find((m) => m.volume === name && m.readOnly);
+  const readOnlyClaim = volume !== undefined && 'persistentVolumeClaim' in volume && volume.readOnly === true;
+  if (!readOnlyClaim && !input) return [];
+  const where = readOnlyClaim ? `a read-only claim (the writes fail)` : `a folder this step reads as input (mount ${input!.path}, readOnly)`;
+  return [{ severity: 'warning', path: ['runFolder', 'volume'], message: `step ${s.name} writes its exit-code files under the run folder on volume "${name}", ${where}; expected a writable output volume (e.g. traits-output)` }];
 }

@@ -42,6 +42,7 @@ export function planStep(s: StepSpec, d: StepDecisions): StepPlan {
     image: s.image ?? '',
     imagePullPolicy: s.imagePullPolicy,
     command: s.command,
+    entrypoint: s.entrypoint,
     args: s.args,
     workingDir: s.workingDir,
     env: s.env ?? [],
@@ -71,7 +72,9 @@ export function planStep(s: StepSpec, d: StepDecisions): StepPlan {
     resume: d.resume && markerPath ? { ...d.resume, markerPath } : undefined,
     fanOut: d.fanOut,
     outcomes: d.outcomes,
-    imageDigestEnv: d.imageDigestEnv,
+    wrapped,
+    // The step's own variable, else the pipeline's: its value is always this step's image digest.
+    imageDigestEnv: s.imageDigestEnv ?? d.imageDigestEnv,
   };
 }
 

@@ -17,8 +17,18 @@ export interface StepSettings {
   readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   /** @default - the image's entrypoint */
   readonly command?: readonly string[];
+  /**
+   * The image's ENTRYPOINT, restated (`[]` when the image has none). Only used when the step runs
+   * under the wrapper (resume or outcomes), which replaces the container's command: without
+   * `command`, the wrapper runs `entrypoint` then `args`, as the runtime would have. A wrapped
+   * step with neither is a policy error (the image's ENTRYPOINT would silently not run).
+   * @default - not declared
+   */
+  readonly entrypoint?: readonly string[];
   /** @default - none */
   readonly args?: readonly string[];
+  /** Env var receiving this step's own image digest (when pinned by @sha256:). @default - the pipeline's `imageDigestEnv` */
+  readonly imageDigestEnv?: string;
   /** @default - the image's */
   readonly workingDir?: string;
   /** Environment variables: values, or references to Secret/ConfigMap keys. @default [] */
@@ -258,6 +268,7 @@ export interface StepPlan {
   readonly image: string;
   readonly imagePullPolicy?: StepSettings['imagePullPolicy'];
   readonly command?: readonly string[];
+  readonly entrypoint?: readonly string[];
   readonly args?: readonly string[];
   readonly workingDir?: string;
   readonly env: readonly EnvVar[];
@@ -291,6 +302,9 @@ export interface StepPlan {
   readonly resume?: StepResume;
   readonly fanOut?: StepFanOut;
   readonly outcomes?: StepOutcomes;
+  /** Whether the command runs under the wrapper (markers or outcomes). */
+  readonly wrapped: boolean;
+  /** The env var receiving this step's own image digest. */
   readonly imageDigestEnv?: string;
 }
 
