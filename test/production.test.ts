@@ -221,3 +221,79 @@ describe('the exit-code files folder (issue 12 item 7)', () => {
     expect(warningsOf(gated())).toEqual([]);
   });
 });
+
+describe('shapes that were fixed (issue 12 item 6)', () => {
+  it('names templates by a pipeline-wide prefix or a step\'s own name, and the DAG follows', () => {
+    const c = gated();
+    c.templateNamePrefix = 'lab-';
+    c.steps.predictor.templateName = 'lab-sleap-predict';
+    const { manifests } = synth(envFrom(c));
+    const names = manifests.filter((m) => m.obj.kind === 'WorkflowTemplate').map((m) => m.obj.metadata.name).sort();
+    expect(names).toEqual(['lab-gate', 'lab-models-downloader', 'lab-sleap-predict', 'lab-trait-extractor', 'sleap-roots-pipeline']);
+    const spec = pipelineTemplate(manifests).spec;
+    expect(spec.templates[0].dag.tasks.find((t: any) => t.name === 'predictor').templateRef).toEqual({ name: 'lab-sleap-predict', template: 'predictor' });
+    expect(spec.hooks.exit.templateRef.name).toBe('lab-gate');
+  });
+
+  it('refuses two steps with one template name', () => {
+    const c = baseConfig();
+    c.steps.predictor.templateName = 'sleap-roots-trait-extractor';
+    const [p] = problemsOf(c);
+    expect(p.path).toBe('steps.trait-extractor.templateName');
+    expect(p.message).toContain('the template name of step predictor too');
+  });
+
+  it('annotates the WorkflowTemplate objects, and refuses GPU annotations there', () => {
+    const c = baseConfig();
+    c.templateAnnotations = { 'lab.example.org/owner': 'roots' };
+    c.steps.predictor.templateAnnotations = { 'lab.example.org/stage': 'predict' };
+    const { manifests } = synth(envFrom(c));
+    const predictor = manifests.find((m) => m.obj.metadata.name === 'sleap-roots-predictor')!.obj;
+    expect(predictor.metadata.annotations).toEqual({ 'lab.example.org/owner': 'roots', 'lab.example.org/stage': 'predict' });
+    expect(pipelineTemplate(manifests).metadata.annotations).toEqual({ 'lab.example.org/owner': 'roots' });
+    expect(stepTemplate(manifests, 'predictor').metadata.annotations).not.toHaveProperty(['lab.example.org/owner']);
+    c.steps.predictor.templateAnnotations = { 'gpu-fraction': '0.5' };
+    const [p] = problemsOf(c);
+    expect(p.path).toBe('steps.predictor.templateAnnotations.gpu-fraction');
+    expect(p.message).toContain('never copies to pods');
+  });
+
+  it('sets a scheduler per step', () => {
+    const c = baseConfig();
+    c.steps['models-downloader'].scheduler = 'default-scheduler';
+    const { manifests } = synth(envFrom(c));
+    expect(stepTemplate(manifests, 'models-downloader').schedulerName).toBeUndefined();
+    expect(stepTemplate(manifests, 'predictor').schedulerName).toBe('runai-scheduler');
+    c.steps.predictor.scheduler = 'default-scheduler';
+    const [p] = problemsOf(c);
+    expect(p.path).toBe('steps.predictor.gpu');
+    expect(p.message).toContain('steps.predictor.scheduler is default-scheduler');
+  });
+
+  it('sets the main container\'s own runAsUser/runAsGroup, and refuses root under a non-root pod', () => {
+    const c = baseConfig();
+    c.security = { runAsUser: 1000 };
+    c.steps.predictor.containerSecurityContext = { runAsUser: 2000, runAsGroup: 3000 };
+    const t = stepTemplate(synth(envFrom(c)).manifests, 'predictor');
+    expect(t.securityContext.runAsUser).toBe(1000);
+    expect(t.container.securityContext).toMatchObject({ runAsUser: 2000, runAsGroup: 3000, capabilities: { drop: ['ALL'] } });
+    c.steps.predictor.containerSecurityContext = { runAsUser: 0 };
+    const [p] = problemsOf(c);
+    expect(p.path).toBe('steps.predictor.containerSecurityContext.runAsUser');
+    expect(p.message).toContain('runAsNonRoot');
+  });
+
+  it('drops seccomp and the capability drop for one step only when policy allows it', () => {
+    const c = baseConfig();
+    c.steps['models-downloader'].hardened = false;
+    const [p] = problemsOf(c);
+    expect(p.path).toBe('steps.models-downloader.hardened');
+    expect(p.message).toContain('policy.allowUnhardened: true');
+    c.policy = { allowUnhardened: true };
+    const { manifests } = synth(envFrom(c));
+    const t = stepTemplate(manifests, 'models-downloader');
+    expect(t.securityContext.seccompProfile).toBeUndefined();
+    expect(t.container.securityContext).toEqual({ privileged: false, readOnlyRootFilesystem: false });
+    expect(stepTemplate(manifests, 'predictor').securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+  });
+});

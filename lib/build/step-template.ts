@@ -82,11 +82,11 @@ function renderTemplate(s: StepPlan, cluster: ClusterSettings): WorkflowTemplate
       runAsGroup: s.runAsGroup ?? cluster.runAsGroup,
       fsGroup: cluster.fsGroup,
       runAsNonRoot: runAsUser !== undefined && runAsUser > 0 ? true : undefined,
-      seccompProfile: { type: 'RuntimeDefault' },
+      seccompProfile: s.hardened ? { type: 'RuntimeDefault' } : undefined,
     },
     automountServiceAccountToken: cluster.automountServiceAccountToken ? undefined : false,
     executor: cluster.automountServiceAccountToken ? undefined : { serviceAccountName: cluster.serviceAccountName },
-    schedulerName: cluster.scheduler === 'default-scheduler' ? undefined : cluster.scheduler,
+    schedulerName: s.scheduler === 'default-scheduler' ? undefined : s.scheduler,
     priorityClassName: s.priorityClassName,
     podSpecPatch: gpu.podSpecPatch,
     nodeSelector: orUndefined(nodeSelector),
@@ -127,13 +127,15 @@ function renderContainer(s: StepPlan, gpu: GpuPodSettings, cluster: ClusterSetti
     terminationMessagePolicy: 'FallbackToLogsOnError',
     volumeMounts: volumeMounts.length > 0 ? volumeMounts : undefined,
     resources: renderResources(s, gpu),
+    // The container's own user and group override the pod's (Kubernetes SecurityContext: "the
+    // value specified in SecurityContext takes precedence" over PodSecurityContext).
     securityContext: s.privileged
-      ? { privileged: true }
+      ? { privileged: true, ...s.containerSecurityContext }
       : {
         privileged: false,
-        allowPrivilegeEscalation: false,
-        capabilities: { drop: ['ALL'] },
+        ...(s.hardened ? { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } : {}),
         readOnlyRootFilesystem: s.readOnlyRootFilesystem ?? cluster.readOnlyRootFilesystem,
+        ...s.containerSecurityContext,
       },
   };
 }

@@ -58,6 +58,11 @@ const STEP_FIELDS: FieldTable<StepConfig, StepSettings> = {
   priorityClassName: step('priorityClassName'),
   timeout: step('timeout'),
   runAsUser: step('runAsUser'),
+  containerSecurityContext: step('containerSecurityContext'),
+  hardened: step('hardened'),
+  scheduler: step('scheduler'),
+  templateName: step('templateName'),
+  templateAnnotations: step('templateAnnotations'),
   runAsGroup: step('runAsGroup'),
   privileged: step('privileged'),
   readOnlyRootFilesystem: step('readOnlyRootFilesystem'),
@@ -93,6 +98,8 @@ const PIPELINE_FIELDS: FieldTable<EnvironmentConfig, SleapRootsPipelineProps> = 
   partialSuccess: (p) => ({ gate: p.gate }),
   provenance: (p) => ({ imageDigestEnv: p.imageDigestEnv }),
   versionedTemplates: pipeline('versionedTemplates'),
+  templateNamePrefix: pipeline('templateNamePrefix'),
+  templateAnnotations: pipeline('templateAnnotations'),
 };
 
 function mapFields<C extends object, P>(table: FieldTable<C, P>, config: C): Partial<P> {

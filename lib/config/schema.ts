@@ -135,6 +135,19 @@ export const stepSchema = z.strictObject({
   dependencies: z.array(z.string()).optional(),
   runAsUser: z.number().int().nonnegative().optional(),
   runAsGroup: z.number().int().nonnegative().optional(),
+  /** The main container's own securityContext user and group (over the pod's). */
+  containerSecurityContext: z.strictObject({
+    runAsUser: z.number().int().nonnegative().optional(),
+    runAsGroup: z.number().int().nonnegative().optional(),
+  }).optional(),
+  /** false: no RuntimeDefault seccomp profile, no capability drop, privilege escalation allowed (refused unless policy.allowUnhardened). */
+  hardened: z.boolean().optional(),
+  /** This step's scheduler, over scheduling.scheduler. */
+  scheduler: z.enum(['default-scheduler', 'runai-scheduler', 'kai-scheduler']).optional(),
+  /** The step's WorkflowTemplate name. Default: templateNamePrefix + the step name. */
+  templateName: dnsLabel.optional(),
+  /** Annotations on the step's WorkflowTemplate object (never its pods: those are podAnnotations). */
+  templateAnnotations: annotationMap.optional(),
   privileged: z.boolean().optional(),
   readOnlyRootFilesystem: z.boolean().optional(),
   nodeSelector: labelMap.optional(),
@@ -179,6 +192,7 @@ export const environmentSchema = z.strictObject({
     allowUnpinnedImages: z.boolean().optional(),
     allowPrivileged: z.boolean().optional(),
     allowDirectoryOrCreate: z.boolean().optional(),
+    allowUnhardened: z.boolean().optional(),
   }).optional(),
   scheduling: z.strictObject({
     scheduler: z.enum(['default-scheduler', 'runai-scheduler', 'kai-scheduler']).optional(),
@@ -280,6 +294,10 @@ export const environmentSchema = z.strictObject({
     /** Env var that receives the image digest of steps whose image is pinned by digest. */
     imageDigestEnv: z.string().regex(ENV_NAME).optional(),
   }).optional(),
+  /** Prefix of every step WorkflowTemplate's name (the lister's and the gate's too). Default sleap-roots-. */
+  templateNamePrefix: z.string().regex(/^[a-z0-9][-a-z0-9]*$/, 'expected the start of a DNS-1123 label (lowercase letters, digits and "-"), e.g. lab-').max(40, 'expected at most 40 characters (the step name follows it in a 63-character name)').optional(),
+  /** Annotations on every WorkflowTemplate object (not on pods: see steps.<name>.podAnnotations). */
+  templateAnnotations: annotationMap.optional(),
   /** Name step templates with a content hash, so a deploy never changes a running workflow's steps. */
   versionedTemplates: z.boolean().optional(),
 });

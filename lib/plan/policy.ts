@@ -70,6 +70,7 @@ export function checkPipeline(pipeline: PipelineView): PolicyProblem[] {
     ...checkVolumes(pipeline),
     ...checkFanOut(pipeline),
     ...checkConcurrency(pipeline),
+    ...checkTemplateNames(pipeline),
     ...allSteps(pipeline).flatMap((s) => checkStep(pipeline, s)),
   ];
 }
@@ -271,6 +272,18 @@ function checkNamesAndImage(p: PipelineView, s: StepPlan, at: At): PolicyProblem
   } else if (!isPinnedImage(s.image) && !p.policy.allowUnpinnedImages) {
     out.push({ path: at('image'), message: `"${s.image}" is not pinned; expected a tag other than latest or a @sha256 digest (or set policy.allowUnpinnedImages: true)` });
   }
+  if (!s.hardened && !p.policy.allowUnhardened) {
+    out.push({ path: at('hardened'), message: 'given false: the step would run without the RuntimeDefault seccomp profile and with its capabilities and privilege escalation, which admission (Pod Security "restricted") rejects and the steps do not need; expected true (or set policy.allowUnhardened: true)' });
+  }
+  // Kubernetes kuberuntime verifyRunAsNonRoot: a container running as uid 0 under runAsNonRoot never starts (CreateContainerConfigError).
+  const podUser = s.runAsUser ?? p.cluster.runAsUser;
+  if (s.containerSecurityContext.runAsUser === 0 && podUser !== undefined && podUser > 0) {
+    out.push({ path: at('containerSecurityContext', 'runAsUser'), message: `given 0 (root) while the pod runs as ${podUser} with runAsNonRoot: true, so the kubelet refuses to start the container; expected a non-zero user` });
+  }
+  // The pipeline's own are reported once, at templateAnnotations (checkTemplateNames).
+  for (const [key, value] of Object.entries(s.templateAnnotations)) {
+    if (GPU_ANNOTATIONS.includes(key) && p.templateAnnotations[key] !== value) out.push(objectGpuAnnotation(at('templateAnnotations', key), key));
+  }
   if (s.privileged && !p.policy.allowPrivileged) {
     out.push({ path: at('privileged'), message: 'privileged containers are rejected by admission and the steps do not need them; given true (or set policy.allowPrivileged: true)' });
   }
@@ -285,12 +298,13 @@ function checkPlacement(p: PipelineView, s: StepPlan, at: At): PolicyProblem[] {
   if (s.gpu.requestsGpu && !cluster.gpu.available) {
     out.push({ path: at('gpu'), message: `this environment has no GPUs for Kubernetes (gpu.available: false); given ${s.gpu}, expected none` });
   }
-  if (s.gpu.needsSharingScheduler && cluster.scheduler === 'default-scheduler') {
-    out.push({ path: at('gpu'), message: `a GPU ${s.gpu} is read from pod annotations by Run:AI/KAI only; scheduling.scheduler is default-scheduler, expected runai-scheduler or kai-scheduler (or a whole GPU: {count: 1})` });
+  const own = s.scheduler !== cluster.scheduler;
+  if (s.gpu.needsSharingScheduler && s.scheduler === 'default-scheduler') {
+    out.push({ path: at('gpu'), message: `a GPU ${s.gpu} is read from pod annotations by Run:AI/KAI only; ${own ? formatPath(at('scheduler')) : 'scheduling.scheduler'} is default-scheduler, expected runai-scheduler or kai-scheduler (or a whole GPU: {count: 1})` });
   }
 
-  if (cluster.scheduler !== 'default-scheduler' && !s.priorityClassName) {
-    out.push({ path: at('priorityClassName'), message: `every step on ${cluster.scheduler} needs an explicit priority class: a pod without one gets the cluster's default priority (the PriorityClass marked globalDefault, else 0), which ${cluster.scheduler} may treat as preemptible or not; given nothing; expected scheduling.priorityClasses, or ${formatPath(at('priorityClassName'))}: <class>` });
+  if (s.scheduler !== 'default-scheduler' && !s.priorityClassName) {
+    out.push({ path: at('priorityClassName'), message: `every step on ${s.scheduler} needs an explicit priority class: a pod without one gets the cluster's default priority (the PriorityClass marked globalDefault, else 0), which ${s.scheduler} may treat as preemptible or not; given nothing; expected scheduling.priorityClasses, or ${formatPath(at('priorityClassName'))}: <class>` });
   }
   if (s.preemptible && !s.priorityClassName) {
     out.push({ path: at('preemptible'), message: `preemptibility is decided by the priority class, and this step has none; expected scheduling.priorityClasses, or ${formatPath(at('priorityClassName'))}: <a preemptible class>` });
@@ -514,4 +528,23 @@ function checkOutcomeFolder(p: PipelineView, s: StepPlan): PolicyProblem[] {
   if (!readOnlyClaim && !input) return [];
   const where = readOnlyClaim ? `a read-only claim (the writes fail)` : `a folder this step reads as input (mount ${input!.path}, readOnly)`;
   return [{ severity: 'warning', path: ['runFolder', 'volume'], message: `step ${s.name} writes its exit-code files under the run folder on volume "${name}", ${where}; expected a writable output volume (e.g. traits-output)` }];
+}
+
+/** Step WorkflowTemplate names are unique (two steps of one name would replace each other's object); no GPU annotation on the objects. */
+function checkTemplateNames(p: PipelineView): PolicyProblem[] {
+  const seen = new Map<string, string>();
+  const out: PolicyProblem[] = Object.keys(p.templateAnnotations).filter((k) => GPU_ANNOTATIONS.includes(k)).map((k) => objectGpuAnnotation(['templateAnnotations', k], k));
+  for (const s of allSteps(p)) {
+    const first = seen.get(s.templateName);
+    if (first !== undefined && !s.versioned) {
+      out.push({ path: s.role === 'step' ? ['steps', s.name, 'templateName'] : ['templateNamePrefix'], message: `given "${s.templateName}", the template name of step ${first} too: one WorkflowTemplate would replace the other; expected another name` });
+    }
+    seen.set(s.templateName, s.name);
+  }
+  return out;
+}
+
+/** Run:AI rule 1 (pipeline-facts.md): GPU annotations on a WorkflowTemplate's own metadata never reach a pod. */
+function objectGpuAnnotation(path: (string | number)[], key: string): PolicyProblem {
+  return { path, message: `given ${key} on the WorkflowTemplate object, whose annotations Argo never copies to pods: it would request no GPU share; expected gpu: {fraction: ...} or {memoryMB: ...} on the step` };
 }

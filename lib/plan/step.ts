@@ -23,6 +23,10 @@ export interface StepDecisions {
   readonly outcomes?: StepOutcomes;
   readonly inputs?: Readonly<Record<string, string>>;
   readonly imageDigestEnv?: string;
+  /** @default 'sleap-roots-' */
+  readonly templateNamePrefix?: string;
+  /** The pipeline's annotations on every WorkflowTemplate. @default {} */
+  readonly templateAnnotations?: Readonly<Record<string, string>>;
 }
 
 /** The plan of one step. */
@@ -37,7 +41,7 @@ export function planStep(s: StepSpec, d: StepDecisions): StepPlan {
   return {
     name: s.name,
     role: d.role,
-    templateName: s.templateName ?? `${STEP_TEMPLATE_PREFIX}${s.name}`,
+    templateName: s.templateName ?? `${d.templateNamePrefix ?? STEP_TEMPLATE_PREFIX}${s.name}`,
     versioned: d.versioned,
     image: s.image ?? '',
     imagePullPolicy: s.imagePullPolicy,
@@ -58,6 +62,10 @@ export function planStep(s: StepSpec, d: StepDecisions): StepPlan {
     declaredDependencies: s.dependencies,
     runAsUser: s.runAsUser,
     runAsGroup: s.runAsGroup,
+    containerSecurityContext: s.containerSecurityContext ?? {},
+    hardened: s.hardened ?? true,
+    scheduler: s.scheduler ?? d.cluster.scheduler,
+    templateAnnotations: { ...d.templateAnnotations, ...s.templateAnnotations },
     privileged: s.privileged ?? false,
     readOnlyRootFilesystem: s.readOnlyRootFilesystem,
     nodeSelector: s.nodeSelector ?? {},

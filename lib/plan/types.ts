@@ -4,7 +4,7 @@
  * every default applied, fan-out, resume, semaphores, the lister and the gate decided). The build
  * layer renders a plan; policy checks it. Plain data only: no constructs.
  */
-import type { ClusterSettings } from '../scheduling/cluster';
+import type { ClusterSettings, SchedulerName } from '../scheduling/cluster';
 import type { GpuRequest } from '../scheduling/gpu';
 import type { RetryOptions, RetryStrategy } from '../scheduling/retry';
 import type { EnvVar, Mount, OutputFile, PipelineParameter, Resources, SecretFile, Toleration, Volume } from '../values/shapes';
@@ -60,6 +60,18 @@ export interface StepSettings {
   readonly runAsUser?: number;
   /** @default - the pipeline's security settings */
   readonly runAsGroup?: number;
+  /** The main container's own user and group (`container.securityContext`), over the pod's. @default - the pod's */
+  readonly containerSecurityContext?: { readonly runAsUser?: number; readonly runAsGroup?: number };
+  /**
+   * false drops the hardening of this step only: no RuntimeDefault seccomp profile, no capability
+   * drop, privilege escalation allowed (a policy error unless the pipeline allows it).
+   * @default true
+   */
+  readonly hardened?: boolean;
+  /** This step's scheduler. @default - the pipeline's */
+  readonly scheduler?: SchedulerName;
+  /** Annotations on the step's WorkflowTemplate object (never its pods). @default - the pipeline's `templateAnnotations` */
+  readonly templateAnnotations?: Readonly<Record<string, string>>;
   /** Run the container privileged (a policy error unless the pipeline allows it). @default false */
   readonly privileged?: boolean;
   /** @default - the pipeline's security settings (false) */
@@ -83,7 +95,7 @@ export interface StepSettings {
   readonly output?: string;
   /** Output parameters read from files (empty when the file is missing). @default [] */
   readonly outputs?: readonly OutputFile[];
-  /** @default `sleap-roots-<name>` (plus `-<content hash>` with versioned templates) */
+  /** @default `<templateNamePrefix><name>` (plus `-<content hash>` with versioned templates) */
   readonly templateName?: string;
 }
 
@@ -178,6 +190,8 @@ export interface PipelinePolicy {
   readonly allowPrivileged?: boolean;
   /** @default false */
   readonly allowDirectoryOrCreate?: boolean;
+  /** Allow steps with `hardened: false`. @default false */
+  readonly allowUnhardened?: boolean;
 }
 
 /** Where each workflow keeps its scan list and the outcome of every scan. */
@@ -212,6 +226,10 @@ export interface PipelineOptions {
   readonly imageDigestEnv?: string;
   /** Name step templates with a content hash, so a deploy never changes a running workflow's steps. @default false */
   readonly versionedTemplates?: boolean;
+  /** Prefix of the step WorkflowTemplates' names (the lister's and the gate's too). @default 'sleap-roots-' */
+  readonly templateNamePrefix?: string;
+  /** Annotations on every WorkflowTemplate object; a step's own are merged over them. @default {} */
+  readonly templateAnnotations?: Readonly<Record<string, string>>;
 }
 
 /** The planner's input: the cluster, the steps and the options. */
@@ -286,6 +304,12 @@ export interface StepPlan {
   readonly declaredDependencies: readonly string[];
   readonly runAsUser?: number;
   readonly runAsGroup?: number;
+  readonly containerSecurityContext: { readonly runAsUser?: number; readonly runAsGroup?: number };
+  readonly hardened: boolean;
+  /** The pods' scheduler. */
+  readonly scheduler: SchedulerName;
+  /** Annotations on the WorkflowTemplate object. */
+  readonly templateAnnotations: Readonly<Record<string, string>>;
   readonly privileged: boolean;
   readonly readOnlyRootFilesystem?: boolean;
   readonly nodeSelector: Readonly<Record<string, string>>;
@@ -332,6 +356,8 @@ export interface PipelinePlan {
   readonly concurrency?: ConcurrencyOptions & { readonly configMapName: string };
   /** Where outcomes are recorded, when they are. */
   readonly outcomes?: { readonly volume: string; readonly runDir: string };
+  /** Annotations on the pipeline WorkflowTemplate object. */
+  readonly templateAnnotations: Readonly<Record<string, string>>;
 }
 
 /** Every step template of a plan: the lister, the steps, the gate. */

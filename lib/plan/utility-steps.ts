@@ -47,6 +47,9 @@ export interface UtilityContext {
   /** The workflow's run folder. */
   readonly outcomes: { readonly volume: string; readonly runDir: string };
   readonly options?: UtilityStepOptions;
+  /** @default 'sleap-roots-' */
+  readonly templateNamePrefix?: string;
+  readonly templateAnnotations?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -97,7 +100,7 @@ export function planLister(c: UtilityContext, source: ListerSource, scansPerPod:
       ...(byFolder ? [] : [{ name: UtilityEnv.SCANS, value: `{{workflow.parameters.${source.parameter}}}` }]),
     ],
   });
-  const plan = planStep(spec, { role: 'lister', cluster: c.cluster, versioned: c.versioned, outcomes: { ...c.outcomes, record: false } });
+  const plan = planStep(spec, { role: 'lister', cluster: c.cluster, versioned: c.versioned, templateNamePrefix: c.templateNamePrefix, templateAnnotations: c.templateAnnotations, outcomes: { ...c.outcomes, record: false } });
   return { ...plan, scansPerPod, maxScans };
 }
 
@@ -121,5 +124,5 @@ export function planGate(c: UtilityContext, steps: readonly StepPlan[]): StepPla
     mounts: [],
     outputs: [{ name: OUTCOME_OUTPUT, path: TERMINATION_LOG }],
   });
-  return planStep(spec, { role: 'gate', cluster: c.cluster, versioned: c.versioned, outcomes: { ...c.outcomes, record: false } });
+  return planStep(spec, { role: 'gate', cluster: c.cluster, versioned: c.versioned, templateNamePrefix: c.templateNamePrefix, templateAnnotations: c.templateAnnotations, outcomes: { ...c.outcomes, record: false } });
 }

@@ -56,7 +56,7 @@ export function wirePipeline(chart: Construct, plan: PipelinePlan, scopeOf: (ste
     const resource = new WorkflowTemplate(scopeOf(s.name) ?? chart, scopeOf(s.name) ? 'Resource' : `${s.role}-template`, {
       // A versioned template may be resolved by a running workflow after dist/ dropped it: GitOps
       // tools must not prune it (`sleap-roots deploy --prune` removes it once unused).
-      metadata: { name: rendered.templateName, annotations: s.versioned ? { ...GITOPS_KEEP_ANNOTATIONS } : undefined },
+      metadata: { name: rendered.templateName, annotations: orUndefined({ ...s.templateAnnotations, ...(s.versioned ? GITOPS_KEEP_ANNOTATIONS : {}) }) },
       spec: { templates: [rendered.template] },
     });
     return { rendered, resource };
@@ -64,7 +64,7 @@ export function wirePipeline(chart: Construct, plan: PipelinePlan, scopeOf: (ste
   const gate = plan.gate ? steps[steps.length - 1].rendered : undefined;
   const dag = steps.map((s) => s.rendered).filter((r) => r !== gate);
   const template = new WorkflowTemplate(chart, 'Pipeline', {
-    metadata: { name: PIPELINE_TEMPLATE_NAME },
+    metadata: { name: PIPELINE_TEMPLATE_NAME, annotations: orUndefined({ ...plan.templateAnnotations }) },
     spec: renderPipelineSpec(plan, dag, gate, labels),
   });
   // Step templates and identities before the template that refers to them.
@@ -92,4 +92,8 @@ function addIdentity(chart: Construct, cluster: ClusterSettings): Identity {
     ? undefined
     : new kplus.ServiceAccountTokenSecret(chart, 'ExecutorToken', { metadata: { name: `${name}.service-account-token` }, serviceAccount });
   return { serviceAccount, role, roleBinding, executorToken };
+}
+
+function orUndefined(o: Record<string, string>): Record<string, string> | undefined {
+  return Object.keys(o).length > 0 ? o : undefined;
 }
