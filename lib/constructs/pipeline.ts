@@ -40,6 +40,12 @@ export interface SleapRootsPipelineProps extends ChartProps, PipelineOptions {
   readonly security?: SecurityOptions;
   /** The service account the pods run as, and whether the pipeline creates it. @default - `sleap-roots-step`, created with its Role, RoleBinding and token Secret */
   readonly identity?: IdentityOptions;
+  /**
+   * Service account the pods run as.
+   * @deprecated use `identity.serviceAccountName` (this is read when that is not set)
+   * @default 'sleap-roots-step'
+   */
+  readonly serviceAccountName?: string;
   /** The built-in models downloader (`models-downloader`); false leaves it out. @default - with its defaults */
   readonly modelsDownloader?: ModelsDownloaderProps | false;
   /** The built-in predictor (`predictor`), after the models downloader; false leaves it out. @default - with its defaults */
@@ -88,7 +94,7 @@ export class SleapRootsPipeline extends Chart implements StepHost<ContainerStep>
     this.environment = environment;
     this.version = props.version;
     this.options = props;
-    this.cluster = resolveCluster({ namespace, scheduler: props.scheduler, gpu: props.gpu, security: props.security, identity: props.identity });
+    this.cluster = resolveCluster({ namespace, scheduler: props.scheduler, gpu: props.gpu, security: props.security, identity: { ...props.identity, serviceAccountName: props.identity?.serviceAccountName ?? props.serviceAccountName } });
     const md = props.modelsDownloader === false ? undefined : new ModelsDownloader(this, ModelsDownloader.STEP_NAME, props.modelsDownloader);
     const p = props.predictor === false ? undefined : new Predictor(this, Predictor.STEP_NAME, { ...props.predictor, dependencies: props.predictor?.dependencies ?? (md ? [md] : []) });
     const t = props.traitExtractor === false ? undefined : new TraitExtractor(this, TraitExtractor.STEP_NAME, { ...props.traitExtractor, dependencies: props.traitExtractor?.dependencies ?? (p ? [p] : []) });
