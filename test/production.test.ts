@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { App } from 'cdk8s';
+import { EXISTING_IDENTITY_GRANTS, SleapRootsPipeline } from '../lib';
 import { synthesizeEnvironment } from '../lib/synth';
 import { baseConfig, envFrom, pipelineTemplate, problemsOf, stepTemplate, synth } from './support/envs';
 
@@ -295,5 +297,18 @@ describe('shapes that were fixed (issue 12 item 6)', () => {
     expect(t.securityContext.seccompProfile).toBeUndefined();
     expect(t.container.securityContext).toEqual({ privileged: false, readOnlyRootFilesystem: false });
     expect(stepTemplate(manifests, 'predictor').securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+  });
+});
+
+describe('the identity as a construct prop', () => {
+  it('SleapRootsPipeline with identity.create false wires no identity objects', () => {
+    const app = new App();
+    const lab = new SleapRootsPipeline(app, 'lab', { namespace: 'plants', identity: { serviceAccountName: 'admin-made', create: false }, policy: { allowUnpinnedImages: true } });
+    expect(lab.objects.serviceAccount).toBeUndefined();
+    expect(lab.objects.role).toBeUndefined();
+    expect(lab.objects.executorToken).toBeUndefined();
+    expect((lab.template.toJson() as any).spec.serviceAccountName).toBe('admin-made');
+    expect(Object.keys(EXISTING_IDENTITY_GRANTS).length).toBeGreaterThan(0);
+    expect(EXISTING_IDENTITY_GRANTS.join(' ')).toContain('workflowtaskresults');
   });
 });
