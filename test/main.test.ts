@@ -65,6 +65,15 @@ describe('main', () => {
     expect(fs.existsSync(path.join(out, 'runai'))).toBe(true);
   });
 
+  it('prints policy warnings with file, line and field, and still writes the output', () => {
+    const text = fs.readFileSync(path.join(envs, 'gpu.yaml'), 'utf8').replace('  predictor:\n', `  predictor:\n    env: [{name: OTHER_DIGEST, value: "sha256:${'c'.repeat(64)}"}]\n`);
+    fs.writeFileSync(path.join(envs, 'gpu.yaml'), text);
+    const r = app();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^warning: .*gpu\.yaml:\d+: steps\.predictor\.env\[0\]\.value: OTHER_DIGEST holds the digest sha256:c+, but its image .* is not pinned by digest/m);
+    expect(fs.existsSync(path.join(out, 'gpu'))).toBe(true);
+  });
+
   it('fails on bad configuration with every problem, no stack trace, and the output untouched', () => {
     expect(app().code).toBe(0);
     const before = snapshotTree(out);
