@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { listEnvironmentFiles, loadEnvironments } from './lib/config/load';
-import { ConfigError, FileError } from './lib/config/problems';
+import { ConfigError, FileError, formatProblems, type ConfigProblem } from './lib/config/problems';
 import { diffTree, leftoverLines, recoverInterruptedWrite, synthesizeAll, writeTreeAtomically, type SynthesizedFile } from './lib/synth';
 import { version } from './package.json';
 
@@ -58,7 +58,8 @@ function run(envDir: string, outdir: string, check: boolean, at: (where: string)
     process.stderr.write(`error: no environment files (*.yaml) in ${envDir}\n`);
     return 1;
   }
-  const files = synthesizeAll(loadEnvironments(envFiles), { version });
+  const onWarning = (w: ConfigProblem) => process.stderr.write(`warning: ${formatProblems([w]).trim()}\n`);
+  const files = synthesizeAll(loadEnvironments(envFiles), { version, onWarning });
 
   at(outdir);
   if (check) {

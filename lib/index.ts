@@ -23,10 +23,12 @@ export { Volumes } from './values/volumes';
 export { GpuRequest } from './scheduling/gpu';
 export { RetryStrategy, type RetryOptions, type RetryPolicyName } from './scheduling/retry';
 export {
+  EXISTING_IDENTITY_GRANTS,
   Scheduler,
   type ClusterSettings,
   type DefaultSchedulerOptions,
   type GpuClusterOptions,
+  type IdentityOptions,
   type PriorityClasses,
   type SecurityOptions,
   type SharingSchedulerOptions,
@@ -48,13 +50,13 @@ export type {
   WorkflowOptions,
 } from './plan/types';
 export { planPipeline } from './plan/plan';
-export { formatPolicyProblem, type PolicyProblem } from './plan/policy';
+export { formatPolicyProblem, isError, type PolicyProblem } from './plan/policy';
 
 // Environment files.
 export { loadEnvironment, parseEnvironment, type LoadedEnvironment } from './config/load';
 export { ConfigError, type ConfigProblem } from './config/problems';
 export { pipelineFromEnvironment, type AdaptedEnvironment } from './config/adapter';
-export { synthesizeEnvironment, type SynthesizedFile } from './synth';
+export { synthesizeEnvironment, type SynthOptions, type SynthesizedFile } from './synth';
 
 // Names the manifests and the command line share.
 export { ENVIRONMENT_LABEL, PART_OF_LABEL, PIPELINE_TEMPLATE_NAME, PROJECT_NAME, VERSION_LABEL } from './names';

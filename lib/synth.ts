@@ -25,6 +25,8 @@ export interface SynthesizedFile {
 export interface SynthOptions {
   /** The pipeline's version (label on every object). @default - no version label */
   readonly version?: string;
+  /** Receives each policy warning of an environment that synthesizes. @default - warnings are dropped */
+  readonly onWarning?: (problem: ConfigProblem) => void;
 }
 
 /** The built charts of one environment, before rendering (for tests and tools). */
@@ -40,7 +42,8 @@ export interface BuiltEnvironment {
 export function buildEnvironment(env: LoadedEnvironment, options: SynthOptions = {}): BuiltEnvironment {
   const app = new App({ outdir: path.join('/nonexistent', 'never-written') });
   const { pipeline, problems } = pipelineFromEnvironment(app, env, options.version);
-  const run = new SleapRootsRun(app, `${env.name}-run`, { environment: env.name, namespace: pipeline.namespace ?? env.config.namespace });
+  // Every declared parameter, with its default: what a dispatcher sets before it submits the run.
+  const run = new SleapRootsRun(app, `${env.name}-run`, { environment: env.name, namespace: pipeline.namespace ?? env.config.namespace, parameters: pipeline.plan.parameters });
   return { app, pipeline, run, linkProblems: problems };
 }
 
@@ -70,12 +73,13 @@ function synthesizeWithObjects(env: LoadedEnvironment, options: SynthOptions): {
     throw new ConfigError([{ file: env.file, path: '', message: (e as Error).message }]);
   }
   const { app, pipeline, run } = built;
-  const problems: ConfigProblem[] = [...built.linkProblems, ...pipeline.problems()].map((p) => ({
+  const located = (p: PolicyProblem): ConfigProblem => ({
     file: env.file,
     path: p.path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join(''),
     line: env.lineOf(p.path),
     message: p.message,
-  }));
+  });
+  const problems: ConfigProblem[] = [...built.linkProblems, ...pipeline.problems()].map(located);
   for (const c of app.node.findAll()) {
     if (c === pipeline) continue; // its validation is problems(), reported above with paths
     for (const message of c.node.validate()) problems.push({ file: env.file, path: '', message: `${c.node.path}: ${message}` });
@@ -108,6 +112,7 @@ function synthesizeWithObjects(env: LoadedEnvironment, options: SynthOptions): {
     problems.push({ file: env.file, path: '', message: `synthesized ${files}: ${what}` });
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  for (const w of pipeline.warnings()) options.onWarning?.(located(w));
   return { files: files.sort((a, b) => compare(a.path, b.path)), objects };
 }
 

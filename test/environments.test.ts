@@ -5,10 +5,23 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { synthesizeEnvironment } from '../lib/synth';
 import { validateManifest } from '../lib/validation/manifests';
 import { pipelineTemplate, ROOT, shipped, SHIPPED, stepTemplate, synth, type Manifest } from './support/envs';
 
 const STEPS = ['models-downloader', 'predictor', 'trait-extractor'];
+
+/** An environment keeping the seed's three built-in steps, resume and shared folders (not the production shape). */
+function seedShaped(name: string): boolean {
+  const c = shipped(name).config;
+  return STEPS.every((s) => c.steps?.[s]?.enabled !== false) && c.resume?.enabled === true;
+}
+
+/** The service account an environment's pods run as. */
+function accountOf(name: string): string {
+  const c = shipped(name).config;
+  return c.identity?.serviceAccountName ?? c.serviceAccountName ?? 'sleap-roots-step';
+}
 
 function build(name: string): Manifest[] {
   return synth(shipped(name)).manifests;
@@ -25,7 +38,7 @@ describe.each(SHIPPED)('environment %s', (name) => {
     for (const m of manifests) expect(validateManifest(m.obj), m.file).toEqual([]);
   });
 
-  it('runs the DAG models-downloader -> predictor -> trait-extractor by templateRef', () => {
+  it.runIf(seedShaped(name))('runs the DAG models-downloader -> predictor -> trait-extractor by templateRef', () => {
     const tasks = pipelineTemplate(manifests).spec.templates[0].dag.tasks.filter((t: any) => STEPS.includes(t.name));
     expect(tasks.map((t: any) => [t.name, (t.dependencies ?? []).filter((d: string) => STEPS.includes(d))])).toEqual([
       ['models-downloader', []],
@@ -53,7 +66,7 @@ describe.each(SHIPPED)('environment %s', (name) => {
       const ann = m.obj.metadata.annotations ?? {};
       expect(Object.keys(ann).filter((k) => k.startsWith('gpu-')), m.file).toEqual([]);
     }
-    for (const step of STEPS) {
+    for (const step of pipelineTemplate(manifests).spec.templates[0].dag.tasks.map((t: any) => t.name)) {
       const t = stepTemplate(manifests, step);
       const podAnn = t.metadata?.annotations ?? {};
       const limits = t.container.resources?.limits ?? {};
@@ -69,14 +82,15 @@ describe.each(SHIPPED)('environment %s', (name) => {
       expect(t.container.securityContext).toMatchObject({ privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
       expect(t.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
       expect(t.automountServiceAccountToken).toBe(false);
-      expect(t.executor).toEqual({ serviceAccountName: 'sleap-roots-step' });
+      expect(t.executor).toEqual({ serviceAccountName: accountOf(name) });
     }
     const spec = pipelineTemplate(manifests).spec;
-    expect(spec).toMatchObject({ serviceAccountName: 'sleap-roots-step', automountServiceAccountToken: false, executor: { serviceAccountName: 'sleap-roots-step' } });
+    expect(spec).toMatchObject({ serviceAccountName: accountOf(name), automountServiceAccountToken: false, executor: { serviceAccountName: accountOf(name) } });
   });
 
   it('gives every step its workflow name for provenance, and labels runs with environment and version', () => {
-    for (const step of STEPS) expect(stepTemplate(manifests, step).container.env).toContainEqual({ name: 'ARGO_WORKFLOW_NAME', value: '{{workflow.name}}' });
+    const steps = pipelineTemplate(manifests).spec.templates[0].dag.tasks.map((t: any) => t.name);
+    for (const step of steps) expect(stepTemplate(manifests, step).container.env).toContainEqual({ name: 'ARGO_WORKFLOW_NAME', value: '{{workflow.name}}' });
     expect(pipelineTemplate(manifests).spec.workflowMetadata.labels).toEqual({
       'app.kubernetes.io/part-of': 'sleap-roots-pipeline',
       'app.kubernetes.io/version': expect.stringMatching(/^\d+\.\d+\.\d+/),
@@ -84,7 +98,7 @@ describe.each(SHIPPED)('environment %s', (name) => {
     });
   });
 
-  it('skips finished stages: markers in each output dir, newer than the inputs\' markers, force-rerun to redo', () => {
+  it.runIf(seedShaped(name))('skips finished stages: markers in each output dir, newer than the inputs\' markers, force-rerun to redo', () => {
     const byName = (step: string, env: string) => stepTemplate(manifests, step).container.env.find((e: any) => e.name === env)?.value;
     expect(byName('models-downloader', 'SLEAP_ROOTS_MARKER')).toBe('/workspace/output/.sleap-roots/models-downloader.done');
     expect(byName('models-downloader', 'SLEAP_ROOTS_INPUT_MARKERS')).toBe('');
@@ -102,11 +116,12 @@ describe.each(SHIPPED)('environment %s', (name) => {
 
   it('mounts every shared directory as hostPath type Directory', () => {
     const volumes = pipelineTemplate(manifests).spec.volumes;
-    expect(volumes.map((v: any) => v.name).sort()).toEqual(['images-input', 'models-input', 'models-output', 'predictions-output', 'traits-output']);
+    expect(volumes.map((v: any) => v.name).sort()).toEqual(Object.keys(shipped(name).config.volumes ?? {}).sort());
+    if (seedShaped(name)) expect(volumes.map((v: any) => v.name).sort()).toEqual(['images-input', 'models-input', 'models-output', 'predictions-output', 'traits-output']);
     for (const v of volumes) expect(v.hostPath.type).toBe('Directory');
   });
 
-  it('grants the step service account exactly create/patch on workflowtaskresults', () => {
+  it.runIf(shipped(name).config.identity?.create !== false)('grants the step service account exactly create/patch on workflowtaskresults', () => {
     const role = manifests.find((m) => m.obj.kind === 'Role')!.obj;
     expect(role.rules).toEqual([{ apiGroups: ['argoproj.io'], resources: ['workflowtaskresults'], verbs: ['create', 'patch'] }]);
     const binding = manifests.find((m) => m.obj.kind === 'RoleBinding')!.obj;
@@ -123,16 +138,22 @@ describe.each(SHIPPED)('environment %s', (name) => {
     expect(run.file).toBe(`${name}/run/sleap-roots-pipeline.yaml`);
     expect(run.obj.metadata).not.toHaveProperty('name');
     expect(run.obj.metadata.generateName).toBe('sleap-roots-pipeline-');
-    expect(run.obj.spec).toEqual({ workflowTemplateRef: { name: 'sleap-roots-pipeline' } });
+    expect(run.obj.spec.workflowTemplateRef).toEqual({ name: 'sleap-roots-pipeline' });
+    // Every parameter the template declares, for a dispatcher to set before it submits.
+    const declared = (pipelineTemplate(manifests).spec.arguments?.parameters ?? []).map((p: any) => [p.name, p.value]);
+    expect((run.obj.spec.arguments?.parameters ?? []).map((p: any) => [p.name, p.value])).toEqual(declared);
   });
 
   it('orders files so kubectl apply creates identities before templates, steps before the pipeline', () => {
     // What kubectl apply -f reads (.yaml; not the extension-less Kustomization).
     const kinds = files.filter((f) => f.path.split('/').length === 2 && f.path.endsWith('.yaml')).map((f) => path.basename(f.path));
     const rank = (re: RegExp) => kinds.findIndex((k) => re.test(k));
-    expect(rank(/serviceaccount/)).toBeLessThan(rank(/-role-/));
-    expect(rank(/-role-/)).toBeLessThan(rank(/rolebinding/));
-    expect(rank(/rolebinding/)).toBeLessThan(rank(/sleap-roots-predictor/));
+    if (shipped(name).config.identity?.create !== false) {
+      expect(rank(/serviceaccount/)).toBeGreaterThanOrEqual(0);
+      expect(rank(/serviceaccount/)).toBeLessThan(rank(/-role-/));
+      expect(rank(/-role-/)).toBeLessThan(rank(/rolebinding/));
+      expect(rank(/rolebinding/)).toBeLessThan(rank(/sleap-roots-predictor/));
+    }
     if (rank(/configmap/) >= 0) expect(rank(/configmap/)).toBeLessThan(rank(/workflowtemplate/));
     expect(kinds[kinds.length - 1]).toBe('60-workflowtemplate-sleap-roots-pipeline.yaml');
   });
@@ -301,5 +322,72 @@ describe('gpu', () => {
       expect(Object.keys(t.container.resources?.limits ?? {})).not.toContain('nvidia.com/gpu');
       expect(t.tolerations).toBeUndefined();
     }
+  });
+});
+
+describe('production', () => {
+  const manifests = build('production');
+  const dag = pipelineTemplate(manifests).spec.templates[0].dag.tasks;
+  const env = (step: string) => stepTemplate(manifests, step).container.env;
+
+  it('runs images-downloader -> predictor -> trait-extractor -> write-back, without models-downloader', () => {
+    expect(Object.fromEntries(dag.map((t: any) => [t.name, t.dependencies ?? []]))).toEqual({
+      'images-downloader': [],
+      predictor: ['images-downloader'],
+      'trait-extractor': ['predictor'],
+      'write-back': ['trait-extractor'],
+    });
+  });
+
+  it('runs as the admin-created account and emits no identity objects', () => {
+    expect(manifests.map((m) => m.obj.kind).filter((k) => ['ServiceAccount', 'Role', 'RoleBinding', 'Secret'].includes(k))).toEqual([]);
+    expect(pipelineTemplate(manifests).spec.serviceAccountName).toBe('sleap-roots-runner');
+  });
+
+  it('lets the dispatcher set scan-ids on the run Workflow, which the data-service stages read', () => {
+    const run = manifests.find((m) => m.obj.kind === 'Workflow')!.obj;
+    expect(run.spec.arguments.parameters.map((p: any) => p.name)).toEqual(['scan-ids']);
+    for (const step of ['images-downloader', 'write-back']) expect(stepTemplate(manifests, step).container.args).toContain('{{workflow.parameters.scan-ids}}');
+  });
+
+  it('sizes the predictor by GPU memory (8192 MB) as a pod annotation, never a whole GPU', () => {
+    const t = stepTemplate(manifests, 'predictor');
+    expect(t.metadata.annotations).toMatchObject({ 'gpu-memory': '8192', 'gpu-fraction-container-name': 'main' });
+    expect(t.container.resources.limits).not.toHaveProperty(['nvidia.com/gpu']);
+  });
+
+  it('bounds the GPU and the stage-in step with semaphores', () => {
+    expect(stepTemplate(manifests, 'predictor').synchronization.semaphores[0].configMapKeyRef.key).toBe('pipeline-gpu');
+    expect(stepTemplate(manifests, 'images-downloader').synchronization.semaphores[0].configMapKeyRef.key).toBe('stage-in');
+  });
+
+  it('gives the gate its own timeout, retry and priority', () => {
+    const g = stepTemplate(manifests, 'gate');
+    expect(g).toMatchObject({ timeout: '5m', priorityClassName: 'high', retryStrategy: { limit: 4, retryPolicy: 'OnError' } });
+  });
+
+  it('pins every image by digest and stamps each stage with its own', () => {
+    const digestVars: Record<string, string> = { 'images-downloader': 'STAGE_IN_IMAGE_DIGEST', predictor: 'PREDICT_IMAGE_DIGEST', 'trait-extractor': 'TRAITS_IMAGE_DIGEST', 'write-back': 'WRITE_BACK_IMAGE_DIGEST' };
+    for (const [step, name] of Object.entries(digestVars)) {
+      const image = stepTemplate(manifests, step).container.image;
+      expect(image).toMatch(/@sha256:[0-9a-f]{64}$/);
+      expect(env(step)).toContainEqual({ name, value: image.slice(image.indexOf('@') + 1) });
+    }
+    expect(stepTemplate(manifests, 'gate').container.image).toMatch(/@sha256:[0-9a-f]{64}$/);
+  });
+
+  it('passes secrets as env vars and as a credentials file under HOME', () => {
+    for (const step of ['images-downloader', 'write-back']) {
+      const c = stepTemplate(manifests, step).container;
+      expect(c.env).toContainEqual({ name: 'HOME', value: '/tmp/home' });
+      expect(c.env).toContainEqual({ name: 'DATA_SERVICE_API_KEY', valueFrom: { secretKeyRef: { name: 'data-service', key: 'api-key' } } });
+      expect(c.volumeMounts).toContainEqual({ name: 'secret-data-service', mountPath: '/tmp/home/.config/data-service/credentials.json', subPath: 'credentials.json', readOnly: true });
+    }
+  });
+
+  it('synthesizes without warnings', () => {
+    const warnings: string[] = [];
+    synthesizeEnvironment(shipped('production'), { onWarning: (w) => warnings.push(w.message) });
+    expect(warnings).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ROOT } from './support/envs';
+import { ROOT, SHIPPED } from './support/envs';
 
 let work: string;
 let envs: string;
@@ -43,7 +43,7 @@ describe('main', () => {
     const first = app();
     expect(first.code, first.stderr).toBe(0);
     const a = snapshotTree(out);
-    expect(Object.keys(a).map((p) => p.split('/')[0]).filter((v, i, s) => s.indexOf(v) === i)).toEqual(['gpu', 'local', 'runai']);
+    expect(Object.keys(a).map((p) => p.split('/')[0]).filter((v, i, s) => s.indexOf(v) === i)).toEqual([...SHIPPED].sort());
     const file = path.join(out, 'runai', '60-workflowtemplate-sleap-roots-pipeline.yaml');
     const past = new Date('2020-01-01T00:00:00Z');
     fs.utimesSync(file, past, past);
@@ -63,6 +63,15 @@ describe('main', () => {
     expect(fs.existsSync(path.join(out, 'stray.yaml'))).toBe(false);
     expect(fs.existsSync(path.join(out, 'gpu'))).toBe(false);
     expect(fs.existsSync(path.join(out, 'runai'))).toBe(true);
+  });
+
+  it('prints policy warnings with file, line and field, and still writes the output', () => {
+    const text = fs.readFileSync(path.join(envs, 'gpu.yaml'), 'utf8').replace('  predictor:\n', `  predictor:\n    env: [{name: OTHER_DIGEST, value: "sha256:${'c'.repeat(64)}"}]\n`);
+    fs.writeFileSync(path.join(envs, 'gpu.yaml'), text);
+    const r = app();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^warning: .*gpu\.yaml:\d+: steps\.predictor\.env\[0\]\.value: OTHER_DIGEST holds the digest sha256:c+, but its image .* is not pinned by digest/m);
+    expect(fs.existsSync(path.join(out, 'gpu'))).toBe(true);
   });
 
   it('fails on bad configuration with every problem, no stack trace, and the output untouched', () => {

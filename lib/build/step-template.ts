@@ -82,11 +82,11 @@ function renderTemplate(s: StepPlan, cluster: ClusterSettings): WorkflowTemplate
       runAsGroup: s.runAsGroup ?? cluster.runAsGroup,
       fsGroup: cluster.fsGroup,
       runAsNonRoot: runAsUser !== undefined && runAsUser > 0 ? true : undefined,
-      seccompProfile: { type: 'RuntimeDefault' },
+      seccompProfile: s.hardened ? { type: 'RuntimeDefault' } : undefined,
     },
     automountServiceAccountToken: cluster.automountServiceAccountToken ? undefined : false,
     executor: cluster.automountServiceAccountToken ? undefined : { serviceAccountName: cluster.serviceAccountName },
-    schedulerName: cluster.scheduler === 'default-scheduler' ? undefined : cluster.scheduler,
+    schedulerName: s.scheduler === 'default-scheduler' ? undefined : s.scheduler,
     priorityClassName: s.priorityClassName,
     podSpecPatch: gpu.podSpecPatch,
     nodeSelector: orUndefined(nodeSelector),
@@ -104,7 +104,7 @@ function podMetadata(s: StepPlan, gpu: GpuPodSettings, cluster: ClusterSettings)
 
 function renderContainer(s: StepPlan, gpu: GpuPodSettings, cluster: ClusterSettings): WorkflowTemplateSpecTemplatesContainer {
   // The wrapper (scripts/step.sh), when markers or outcomes are wanted.
-  const wrap = s.resume !== undefined || recordsOutcomes(s);
+  const wrap = s.wrapped;
   // Per-scan volumes are mounted whole: one pod runs several scans, the wrapper points the
   // arguments at each scan's folder.
   const volumeMounts = [
@@ -117,7 +117,9 @@ function renderContainer(s: StepPlan, gpu: GpuPodSettings, cluster: ClusterSetti
     image: s.image,
     imagePullPolicy: s.imagePullPolicy,
     command: wrap ? ['/bin/sh', '-c', wrapperScript(), WRAPPER_NAME] : s.command ? [...s.command] : undefined,
-    args: wrap ? [...(s.command ?? []), ...(s.args ?? [])] : s.args ? [...s.args] : undefined,
+    // The wrapper replaces the command: it runs the step's command, else the image's ENTRYPOINT as
+    // declared, then the args (what the runtime runs: command or ENTRYPOINT, then args).
+    args: wrap ? [...(s.command ?? s.entrypoint ?? []), ...(s.args ?? [])] : s.args ? [...s.args] : undefined,
     workingDir: s.workingDir,
     env: [...stepEnv(s), ...(wrap ? wrapperEnv(s) : [])].map(renderEnv),
     // A failed container without a termination message reports its last log lines instead,
@@ -125,13 +127,15 @@ function renderContainer(s: StepPlan, gpu: GpuPodSettings, cluster: ClusterSetti
     terminationMessagePolicy: 'FallbackToLogsOnError',
     volumeMounts: volumeMounts.length > 0 ? volumeMounts : undefined,
     resources: renderResources(s, gpu),
+    // The container's own user and group override the pod's (Kubernetes SecurityContext: "the
+    // value specified in SecurityContext takes precedence" over PodSecurityContext).
     securityContext: s.privileged
-      ? { privileged: true }
+      ? { privileged: true, ...s.containerSecurityContext }
       : {
         privileged: false,
-        allowPrivilegeEscalation: false,
-        capabilities: { drop: ['ALL'] },
+        ...(s.hardened ? { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } : {}),
         readOnlyRootFilesystem: s.readOnlyRootFilesystem ?? cluster.readOnlyRootFilesystem,
+        ...s.containerSecurityContext,
       },
   };
 }

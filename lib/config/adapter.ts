@@ -45,6 +45,8 @@ const STEP_FIELDS: FieldTable<StepConfig, StepSettings> = {
   image: step('image'),
   imagePullPolicy: step('imagePullPolicy'),
   command: step('command'),
+  entrypoint: step('entrypoint'),
+  provenance: (p) => ({ imageDigestEnv: p.imageDigestEnv }),
   args: step('args'),
   workingDir: step('workingDir'),
   env: step('env'),
@@ -56,6 +58,11 @@ const STEP_FIELDS: FieldTable<StepConfig, StepSettings> = {
   priorityClassName: step('priorityClassName'),
   timeout: step('timeout'),
   runAsUser: step('runAsUser'),
+  containerSecurityContext: step('containerSecurityContext'),
+  hardened: step('hardened'),
+  scheduler: step('scheduler'),
+  templateName: step('templateName'),
+  templateAnnotations: step('templateAnnotations'),
   runAsGroup: step('runAsGroup'),
   privileged: step('privileged'),
   readOnlyRootFilesystem: step('readOnlyRootFilesystem'),
@@ -79,7 +86,8 @@ const PIPELINE_FIELDS: FieldTable<EnvironmentConfig, SleapRootsPipelineProps> = 
   scheduling: (s) => ({ scheduler: Scheduler.of(s.scheduler ?? 'default-scheduler', { project: s.project, queueLabels: s.queueLabels, priorityClasses: s.priorityClasses }) }),
   gpu: pipeline('gpu'),
   security: pipeline('security'),
-  serviceAccountName: pipeline('serviceAccountName'),
+  serviceAccountName: (name, whole) => ({ identity: { ...whole.identity, serviceAccountName: name } }),
+  identity: (i, whole) => ({ identity: { ...i, serviceAccountName: i.serviceAccountName ?? whole.serviceAccountName } }),
   volumes: pipeline('volumes'),
   parameters: pipeline('parameters'),
   workflow: pipeline('workflow'),
@@ -90,6 +98,8 @@ const PIPELINE_FIELDS: FieldTable<EnvironmentConfig, SleapRootsPipelineProps> = 
   partialSuccess: (p) => ({ gate: p.gate }),
   provenance: (p) => ({ imageDigestEnv: p.imageDigestEnv }),
   versionedTemplates: pipeline('versionedTemplates'),
+  templateNamePrefix: pipeline('templateNamePrefix'),
+  templateAnnotations: pipeline('templateAnnotations'),
 };
 
 function mapFields<C extends object, P>(table: FieldTable<C, P>, config: C): Partial<P> {
@@ -152,7 +162,7 @@ export function pipelineFromEnvironment(scope: Construct, env: LoadedEnvironment
     // A step without an image is reported by policy (steps.<name>.image).
     if (!BUILT_INS.has(name) && s.enabled !== false) new ContainerStep(pipeline, name, { image: s.image ?? '', ...stepProps(s, c) });
   }
-  const problems = [...reservedLabelProblems(c), ...link(pipeline, fileSteps)];
+  const problems = [...reservedLabelProblems(c), ...identityProblems(c), ...link(pipeline, fileSteps)];
   // Reported with the pipeline's own problems when cdk8s validates the app.
   pipeline.node.addValidation({ validate: () => problems.map(formatPolicyProblem) });
   return { pipeline, problems };
@@ -164,6 +174,15 @@ function reservedLabelProblems(c: EnvironmentConfig): PolicyProblem[] {
     path: ['labels', key],
     message: `given "${value}" for ${key}, a label the pipeline sets itself on every object (what deploy --prune and list select on); expected another key`,
   }));
+}
+
+/** `serviceAccountName` is the older spelling of `identity.serviceAccountName`: one of them. */
+function identityProblems(c: EnvironmentConfig): PolicyProblem[] {
+  if (c.serviceAccountName === undefined || c.identity?.serviceAccountName === undefined) return [];
+  return [{
+    path: ['serviceAccountName'],
+    message: `given "${c.serviceAccountName}" beside identity.serviceAccountName "${c.identity.serviceAccountName}"; serviceAccountName is the older spelling of identity.serviceAccountName; expected only identity.serviceAccountName`,
+  }];
 }
 
 /** Links the file's `dependencies` by name. */

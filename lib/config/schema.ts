@@ -14,6 +14,8 @@ import { isWithinGoDurationRange, MAX_GO_DURATION } from '../values/duration';
 export const QUANTITY = /^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 /** A Go duration as Argo parses it (e.g. 90s, 2m, 1h30m), or a bare number of seconds. */
 export const GO_DURATION = /^(([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+|[0-9]+)$/;
+/** A string with something besides blanks in it (a blank image or code is never meant). */
+const nonBlank = z.string().refine((s) => s.trim() !== '', 'expected a non-blank value; given only blanks (or nothing)');
 /** An environment variable name. */
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
@@ -63,7 +65,8 @@ export const gpuRequestSchema = z.union([
 export const backoffSchema = z.strictObject({
   duration: goDuration.optional(),
   factor: z.number().int().positive().optional(),
-  cap: goDuration.optional(),
+  /** The longest wait between attempts; `none`: no cap (the wait keeps growing by `factor`). */
+  cap: z.union([z.literal('none'), goDuration]).optional(),
 });
 
 export const retrySchema = z.strictObject({
@@ -105,9 +108,15 @@ const tolerationSchema = z.strictObject({
 export const stepSchema = z.strictObject({
   /** false drops the step (and it must then not be a dependency of another step). */
   enabled: z.boolean().optional(),
-  image: z.string().min(1).optional(),
+  image: nonBlank.optional(),
   imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
   command: z.array(z.string()).optional(),
+  /**
+   * The image's ENTRYPOINT as the image defines it ([] when it has none). A step under the
+   * wrapper (resume, outcomes) has its command replaced, so without `command` the wrapper runs
+   * this before `args`, as the container runtime would.
+   */
+  entrypoint: z.array(z.string()).optional(),
   args: z.array(z.string()).optional(),
   workingDir: z.string().optional(),
   env: z.array(envVarSchema).optional(),
@@ -126,6 +135,19 @@ export const stepSchema = z.strictObject({
   dependencies: z.array(z.string()).optional(),
   runAsUser: z.number().int().nonnegative().optional(),
   runAsGroup: z.number().int().nonnegative().optional(),
+  /** The main container's own securityContext user and group (over the pod's). */
+  containerSecurityContext: z.strictObject({
+    runAsUser: z.number().int().nonnegative().optional(),
+    runAsGroup: z.number().int().nonnegative().optional(),
+  }).optional(),
+  /** false: no RuntimeDefault seccomp profile, no capability drop, privilege escalation allowed (refused unless policy.allowUnhardened). */
+  hardened: z.boolean().optional(),
+  /** This step's scheduler, over scheduling.scheduler. */
+  scheduler: z.enum(['default-scheduler', 'runai-scheduler', 'kai-scheduler']).optional(),
+  /** The step's WorkflowTemplate name. Default: templateNamePrefix + the step name. */
+  templateName: dnsLabel.optional(),
+  /** Annotations on the step's WorkflowTemplate object (never its pods: those are podAnnotations). */
+  templateAnnotations: annotationMap.optional(),
   privileged: z.boolean().optional(),
   readOnlyRootFilesystem: z.boolean().optional(),
   nodeSelector: labelMap.optional(),
@@ -136,6 +158,11 @@ export const stepSchema = z.strictObject({
   partialExitCodes: z.array(z.number().int().min(1).max(255)).optional(),
   /** Semaphore key (in concurrency.semaphores) this step acquires. */
   semaphore: z.string().min(1).optional(),
+  /** This step's provenance, over the pipeline-wide `provenance`. */
+  provenance: z.strictObject({
+    /** Env var that receives this step's own image digest (its image pinned by @sha256:). */
+    imageDigestEnv: z.string().regex(ENV_NAME).optional(),
+  }).optional(),
   /** The step's output directory (a mount path); markers go under it. Default: its first writable mount. */
   output: z.string().startsWith('/', 'expected an absolute path').optional(),
 });
@@ -146,7 +173,13 @@ const volumeSchema = z.union([
     type: z.enum(['Directory', 'DirectoryOrCreate', 'File']).optional(),
   }),
   z.strictObject({ persistentVolumeClaim: dnsLabel, readOnly: z.boolean().optional() }),
-], { error: 'expected {hostPath: /abs/path, type?: Directory} or {persistentVolumeClaim: <claim name>}' });
+], { error: 'expected {hostPath: /abs/path, type?: Directory} or {persistentVolumeClaim: <claim name>}; a Secret is not declared here: mount its keys as files with steps.<name>.secretFiles: [{secret, key, path}] (or as env vars with env: [{name, secretKeyRef: {name, key}}])' });
+
+/**
+ * The lister and the gate: the settings of a step that apply to them, with the same names and
+ * validation (their command, mounts and env are the pipeline's own).
+ */
+export const utilityStepSchema = stepSchema.pick({ image: true, imagePullPolicy: true, resources: true, timeout: true, retry: true, priorityClassName: true, preemptible: true });
 
 export const environmentSchema = z.strictObject({
   /** Free text shown in the README and dist/ headers. */
@@ -159,6 +192,7 @@ export const environmentSchema = z.strictObject({
     allowUnpinnedImages: z.boolean().optional(),
     allowPrivileged: z.boolean().optional(),
     allowDirectoryOrCreate: z.boolean().optional(),
+    allowUnhardened: z.boolean().optional(),
   }).optional(),
   scheduling: z.strictObject({
     scheduler: z.enum(['default-scheduler', 'runai-scheduler', 'kai-scheduler']).optional(),
@@ -186,7 +220,13 @@ export const environmentSchema = z.strictObject({
   retry: z.strictObject({
     preemptible: retrySchema.optional(),
   }).optional(),
+  /** Kept for files written before `identity`: the same as identity.serviceAccountName (not both). */
   serviceAccountName: dnsLabel.optional(),
+  /** The service account the pods run as; create: false uses one the cluster admin created (nothing identity-related is emitted). */
+  identity: z.strictObject({
+    serviceAccountName: dnsLabel.optional(),
+    create: z.boolean().optional(),
+  }).optional(),
   volumes: z.record(dnsLabel, volumeSchema).optional(),
   parameters: z.record(dnsLabel, z.strictObject({
     value: z.string().optional(),
@@ -231,7 +271,7 @@ export const environmentSchema = z.strictObject({
     maxScans: z.number().int().positive().optional(),
     /** How long one scan may run in a fanned-out step before it is stopped and counted as failed. Default: no limit per scan. */
     scanTimeout: goDuration.optional(),
-    lister: z.strictObject({ image: z.string().min(1).optional(), resources: resourcesSchema.optional(), timeout: goDuration.optional() }).optional(),
+    lister: utilityStepSchema.optional(),
   }).optional(),
   /** Where each workflow keeps its scan list and the outcome of every scan (read by the gate). */
   runFolder: z.strictObject({
@@ -248,12 +288,16 @@ export const environmentSchema = z.strictObject({
   }).optional(),
   /** The gate that judges the batch (used with a fan-out or when a step declares partialExitCodes). */
   partialSuccess: z.strictObject({
-    gate: z.strictObject({ image: z.string().min(1).optional(), resources: resourcesSchema.optional(), timeout: goDuration.optional() }).optional(),
+    gate: utilityStepSchema.optional(),
   }).optional(),
   provenance: z.strictObject({
     /** Env var that receives the image digest of steps whose image is pinned by digest. */
     imageDigestEnv: z.string().regex(ENV_NAME).optional(),
   }).optional(),
+  /** Prefix of every step WorkflowTemplate's name (the lister's and the gate's too). Default sleap-roots-. */
+  templateNamePrefix: z.string().regex(/^[a-z0-9][-a-z0-9]*$/, 'expected the start of a DNS-1123 label (lowercase letters, digits and "-"), e.g. lab-').max(40, 'expected at most 40 characters (the step name follows it in a 63-character name)').optional(),
+  /** Annotations on every WorkflowTemplate object (not on pods: see steps.<name>.podAnnotations). */
+  templateAnnotations: annotationMap.optional(),
   /** Name step templates with a content hash, so a deploy never changes a running workflow's steps. */
   versionedTemplates: z.boolean().optional(),
 });
@@ -262,6 +306,7 @@ export type EnvironmentConfig = z.infer<typeof environmentSchema>;
 export type StepConfig = z.infer<typeof stepSchema>;
 export type GpuRequestConfig = z.infer<typeof gpuRequestSchema>;
 export type RetryConfig = z.infer<typeof retrySchema>;
+export type UtilityStepConfig = z.infer<typeof utilityStepSchema>;
 export type ResourcesConfig = z.infer<typeof resourcesSchema>;
 export type VolumeConfig = NonNullable<EnvironmentConfig['volumes']>[string];
 export type EnvVarConfig = NonNullable<StepConfig['env']>[number];

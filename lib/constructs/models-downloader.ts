@@ -23,6 +23,8 @@ export class ModelsDownloader extends ContainerStep {
   public static defaults(): Partial<ContainerStepProps> {
     return {
       image: ModelsDownloader.DEFAULT_IMAGE,
+      // The seed's images define no ENTRYPOINT: the args name the program (a step under the wrapper runs them as they are).
+      entrypoint: [],
       args: ['python', '/workspace/src/main.py', '/workspace/input', '/workspace/output'],
       mounts: [
         { volume: Volumes.MODELS_INPUT, path: '/workspace/input', readOnly: true },

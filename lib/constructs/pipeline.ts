@@ -14,9 +14,9 @@ import { checkRunTime, type RunTimeView } from '../build/runtime-rules';
 import type { WorkflowTemplateJson } from '../build/scale';
 import { ENVIRONMENT_LABEL, PART_OF_LABEL, PROJECT_NAME, VERSION_LABEL } from '../names';
 import { planPipeline } from '../plan/plan';
-import { checkPipeline, formatPolicyProblem, type PolicyProblem } from '../plan/policy';
+import { checkPipeline, formatPolicyProblem, isError, type PolicyProblem } from '../plan/policy';
 import type { PipelineOptions, PipelinePlan } from '../plan/types';
-import { resolveCluster, type ClusterSettings, type GpuClusterOptions, type Scheduler, type SecurityOptions } from '../scheduling/cluster';
+import { resolveCluster, type ClusterSettings, type GpuClusterOptions, type IdentityOptions, type Scheduler, type SecurityOptions } from '../scheduling/cluster';
 import { wirePipeline, type Wiring } from '../wire/wire';
 import type { ContainerStep } from './container-step';
 import { markStepHost, type StepHost } from './host';
@@ -38,7 +38,13 @@ export interface SleapRootsPipelineProps extends ChartProps, PipelineOptions {
   readonly gpu?: GpuClusterOptions;
   /** Pod security defaults of every step. @default - the image's user, no token in step containers */
   readonly security?: SecurityOptions;
-  /** Service account the step pods run as. @default 'sleap-roots-step' */
+  /** The service account the pods run as, and whether the pipeline creates it. @default - `sleap-roots-step`, created with its Role, RoleBinding and token Secret */
+  readonly identity?: IdentityOptions;
+  /**
+   * Service account the pods run as.
+   * @deprecated use `identity.serviceAccountName` (this is read when that is not set)
+   * @default 'sleap-roots-step'
+   */
   readonly serviceAccountName?: string;
   /** The built-in models downloader (`models-downloader`); false leaves it out. @default - with its defaults */
   readonly modelsDownloader?: ModelsDownloaderProps | false;
@@ -66,6 +72,7 @@ export class SleapRootsPipeline extends Chart implements StepHost<ContainerStep>
   private readonly declared: ContainerStep[] = [];
   private wiring?: { readonly plan: PipelinePlan; readonly objects: Wiring };
   private checked?: readonly PolicyProblem[];
+  private allChecked?: readonly PolicyProblem[];
   private planned?: PipelinePlan;
 
   public constructor(scope: Construct, id: string, props: SleapRootsPipelineProps = {}) {
@@ -87,7 +94,7 @@ export class SleapRootsPipeline extends Chart implements StepHost<ContainerStep>
     this.environment = environment;
     this.version = props.version;
     this.options = props;
-    this.cluster = resolveCluster({ namespace, scheduler: props.scheduler, gpu: props.gpu, security: props.security, serviceAccountName: props.serviceAccountName });
+    this.cluster = resolveCluster({ namespace, scheduler: props.scheduler, gpu: props.gpu, security: props.security, identity: { ...props.identity, serviceAccountName: props.identity?.serviceAccountName ?? props.serviceAccountName } });
     const md = props.modelsDownloader === false ? undefined : new ModelsDownloader(this, ModelsDownloader.STEP_NAME, props.modelsDownloader);
     const p = props.predictor === false ? undefined : new Predictor(this, Predictor.STEP_NAME, { ...props.predictor, dependencies: props.predictor?.dependencies ?? (md ? [md] : []) });
     const t = props.traitExtractor === false ? undefined : new TraitExtractor(this, TraitExtractor.STEP_NAME, { ...props.traitExtractor, dependencies: props.traitExtractor?.dependencies ?? (p ? [p] : []) });
@@ -123,14 +130,21 @@ export class SleapRootsPipeline extends Chart implements StepHost<ContainerStep>
     return this.wire().objects;
   }
 
+  /** Policy warnings: reported, but the pipeline synthesizes (see {@link problems}). */
+  public warnings(): PolicyProblem[] {
+    this.problems();
+    return this.allChecked!.filter((p) => !isError(p));
+  }
+
   /**
-   * Every policy problem: the plan's (plan/policy.ts) and the rendered templates' run-time rules.
+   * Every policy problem (warnings aside): the plan's (plan/policy.ts) and the rendered templates' run-time rules.
    * Worked out once (cdk8s validates the whole app at every chart's synthesis).
    */
   public problems(): PolicyProblem[] {
     if (!this.checked) {
       const plan = this.planOnce();
-      const policy = checkPipeline({ ...plan, labels: this.labels });
+      const all = checkPipeline({ ...plan, labels: this.labels });
+      const policy = all.filter(isError);
       let runTime: PolicyProblem[] = [];
       try {
         runTime = checkRunTime(runTimeView(plan, this.wire().objects));
@@ -138,7 +152,8 @@ export class SleapRootsPipeline extends Chart implements StepHost<ContainerStep>
         // A plan policy refuses may not render (a path the wrapper cannot list): its problems say why.
         if (policy.length === 0) throw e;
       }
-      this.checked = [...policy, ...runTime];
+      this.allChecked = [...all, ...runTime];
+      this.checked = this.allChecked.filter(isError);
     }
     return [...this.checked];
   }

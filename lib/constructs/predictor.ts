@@ -28,6 +28,8 @@ export class Predictor extends ContainerStep {
   public static defaults(): Partial<ContainerStepProps> {
     return {
       image: Predictor.DEFAULT_IMAGE,
+      // The seed's images define no ENTRYPOINT: the args name the program (a step under the wrapper runs them as they are).
+      entrypoint: [],
       args: ['python', '/workspace/src/main.py', '/workspace/images_input', '/workspace/models_input', '/workspace/output'],
       mounts: [
         { volume: Volumes.IMAGES_INPUT, path: '/workspace/images_input', readOnly: true },

@@ -5,14 +5,23 @@
  */
 import { ApiObject, Chart, JsonPatch, type ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
+import type { PipelineParameter } from '../values/shapes';
 import { ENVIRONMENT_LABEL, PART_OF_LABEL, PIPELINE_TEMPLATE_NAME, PROJECT_NAME } from '../names';
 
 /** Props of {@link SleapRootsRun}. */
 export interface SleapRootsRunProps extends ChartProps {
   readonly environment: string;
   readonly namespace: string;
-  /** Parameter values for this run; omitted ones take the template's defaults. @default {} */
-  readonly parameters?: Readonly<Record<string, string>>;
+  /**
+   * The run's `spec.arguments.parameters`: a value, or a parameter with its default, enum and
+   * description (what a dispatcher that sets spec.arguments.parameters[...] edits). A listed
+   * parameter replaces the template's entry of that name whole, enum included, so a declared one
+   * is listed as declared (Argo workflow/util/merge.go JoinWorkflowSpec: the Workflow's
+   * parameters take precedence over the WorkflowTemplate's, by name); omitted ones take the
+   * template's defaults.
+   * @default {}
+   */
+  readonly parameters?: Readonly<Record<string, string | PipelineParameter>>;
   /** @default 'sleap-roots-pipeline' */
   readonly templateName?: string;
 }
@@ -27,7 +36,10 @@ export class SleapRootsRun extends Chart {
       labels: { [PART_OF_LABEL]: PROJECT_NAME, [ENVIRONMENT_LABEL]: props.environment, ...(props.labels ?? {}) },
     });
     const templateName = props.templateName ?? PIPELINE_TEMPLATE_NAME;
-    const parameters = Object.entries(props.parameters ?? {}).map(([name, value]) => ({ name, value }));
+    const parameters = Object.entries(props.parameters ?? {}).map(([name, p]) => (typeof p === 'string'
+      ? { name, value: p }
+      // Argo validate.go validateArgumentsValues: a parameter with an enum needs a value in it.
+      : { name, value: p.value ?? '', ...(p.description !== undefined ? { description: p.description } : {}), ...(p.enum ? { enum: [...p.enum] } : {}) }));
     this.workflow = new ApiObject(this, 'Workflow', {
       apiVersion: 'argoproj.io/v1alpha1',
       kind: 'Workflow',

@@ -24,6 +24,8 @@ export class TraitExtractor extends ContainerStep {
   public static defaults(): Partial<ContainerStepProps> {
     return {
       image: TraitExtractor.DEFAULT_IMAGE,
+      // The seed's images define no ENTRYPOINT: the args name the program (a step under the wrapper runs them as they are).
+      entrypoint: [],
       args: ['python', '/workspace/src/main.py', '/workspace/input', '/workspace/output'],
       mounts: [
         { volume: Volumes.PREDICTIONS_OUTPUT, path: '/workspace/input', readOnly: true },

@@ -43,7 +43,7 @@ export function planPipeline(spec: PipelineSpec): PipelinePlan {
     ? { volume: runFolder.volume, runDir: `${STATE_MOUNT}/${runFolder.path}/{{workflow.name}}` }
     : undefined;
   const versioned = spec.versionedTemplates ?? false;
-  const utility = (options: UtilityContext['options']) => ({ cluster: spec.cluster, versioned, outcomes: outcomes!, options });
+  const utility = (options: UtilityContext['options']) => ({ cluster: spec.cluster, versioned, outcomes: outcomes!, options, templateNamePrefix: spec.templateNamePrefix, templateAnnotations: spec.templateAnnotations });
   const lister = spec.fanOut && fanned.size > 0
     ? planLister(utility(spec.fanOut.lister), listerSource(spec), spec.fanOut.scansPerPod ?? FAN_OUT_DEFAULTS.scansPerPod, spec.fanOut.maxScans ?? FAN_OUT_DEFAULTS.maxScans)
     : undefined;
@@ -67,6 +67,8 @@ export function planPipeline(spec: PipelineSpec): PipelinePlan {
       fanOut: isFanned && lister ? fanOutOf(s, spec, fanned, byName, lister.name) : undefined,
       outcomes: outcomes && (isFanned || partial.has(s.name)) ? { ...outcomes, record: true } : undefined,
       imageDigestEnv: spec.imageDigestEnv,
+      templateNamePrefix: spec.templateNamePrefix,
+      templateAnnotations: spec.templateAnnotations,
     });
   });
   return {
@@ -80,6 +82,7 @@ export function planPipeline(spec: PipelineSpec): PipelinePlan {
       allowUnpinnedImages: spec.policy?.allowUnpinnedImages ?? false,
       allowPrivileged: spec.policy?.allowPrivileged ?? false,
       allowDirectoryOrCreate: spec.policy?.allowDirectoryOrCreate ?? false,
+      allowUnhardened: spec.policy?.allowUnhardened ?? false,
     },
     workflow: spec.workflow ?? {},
     activeDeadlineSeconds: spec.workflow?.activeDeadlineSeconds ?? DEFAULT_ACTIVE_DEADLINE_SECONDS,
@@ -87,6 +90,7 @@ export function planPipeline(spec: PipelineSpec): PipelinePlan {
     fanOut: spec.fanOut,
     concurrency,
     outcomes,
+    templateAnnotations: spec.templateAnnotations ?? {},
   };
 }
 

@@ -5,7 +5,7 @@
 import { DNS_LABEL, ENVIRONMENT_LABEL, PART_OF_LABEL, VERSION_LABEL } from '../names';
 import { PROJECT_LABEL_KEYS } from '../scheduling/cluster';
 import { GPU_CONTAINER_ANNOTATION, GPU_FRACTION_ANNOTATION, GPU_MEMORY_ANNOTATION } from '../scheduling/gpu';
-import { imageReferenceProblem, isPinnedImage } from '../values/image';
+import { digestOf, imageReferenceProblem, isPinnedImage } from '../values/image';
 import { parseQuantity } from '../values/quantity';
 import { durationSeconds, formatSeconds, isWithinGoDurationRange, MAX_GO_DURATION } from '../values/duration';
 import type { Toleration } from '../values/shapes';
@@ -19,6 +19,13 @@ export interface PolicyProblem {
   /** Field path in the environment file (e.g. `steps.predictor.gpu`). */
   readonly path: readonly (string | number)[];
   readonly message: string;
+  /** `warning`: reported, but the pipeline synthesizes. @default 'error' */
+  readonly severity?: 'error' | 'warning';
+}
+
+/** True for a problem that stops synthesis. */
+export function isError(p: PolicyProblem): boolean {
+  return p.severity !== 'warning';
 }
 
 /** What {@link checkPipeline} reads: the plan and the labels every object gets. */
@@ -44,9 +51,14 @@ export const ANNOTATIONS_SIZE_LIMIT = 256 * 1024;
 /** Fanned-out steps the gate can judge (scripts/gate.sh reads each on a descriptor 5..9). */
 export const MAX_FANNED_STEPS = 5;
 
+/** A field path as written in messages: `steps.predictor.args[0]`. */
+export function formatPath(path: readonly (string | number)[]): string {
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+}
+
 /** `path: message`, for construct validation output. */
 export function formatPolicyProblem(p: PolicyProblem): string {
-  return `${p.path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('')}: ${p.message}`;
+  return `${formatPath(p.path)}: ${p.message}`;
 }
 
 /** Every policy problem of a pipeline. */
@@ -58,6 +70,7 @@ export function checkPipeline(pipeline: PipelineView): PolicyProblem[] {
     ...checkVolumes(pipeline),
     ...checkFanOut(pipeline),
     ...checkConcurrency(pipeline),
+    ...checkTemplateNames(pipeline),
     ...allSteps(pipeline).flatMap((s) => checkStep(pipeline, s)),
   ];
 }
@@ -233,6 +246,9 @@ function checkStep(p: PipelineView, s: StepPlan): PolicyProblem[] {
     ...checkPodMetadata(p, s, at),
     ...checkOutputs(p, s, at),
     ...checkMounts(s, at),
+    ...checkWrapper(s, at),
+    ...checkProvenance(s, at),
+    ...checkOutcomeFolder(p, s),
     ...tolerationProblems(s.tolerations, (...rest) => at('tolerations', ...rest)),
   ];
 }
@@ -256,6 +272,18 @@ function checkNamesAndImage(p: PipelineView, s: StepPlan, at: At): PolicyProblem
   } else if (!isPinnedImage(s.image) && !p.policy.allowUnpinnedImages) {
     out.push({ path: at('image'), message: `"${s.image}" is not pinned; expected a tag other than latest or a @sha256 digest (or set policy.allowUnpinnedImages: true)` });
   }
+  if (!s.hardened && !p.policy.allowUnhardened) {
+    out.push({ path: at('hardened'), message: 'given false: the step would run without the RuntimeDefault seccomp profile and with its capabilities and privilege escalation, which admission (Pod Security "restricted") rejects and the steps do not need; expected true (or set policy.allowUnhardened: true)' });
+  }
+  // Kubernetes kuberuntime verifyRunAsNonRoot: a container running as uid 0 under runAsNonRoot never starts (CreateContainerConfigError).
+  const podUser = s.runAsUser ?? p.cluster.runAsUser;
+  if (s.containerSecurityContext.runAsUser === 0 && podUser !== undefined && podUser > 0) {
+    out.push({ path: at('containerSecurityContext', 'runAsUser'), message: `given 0 (root) while the pod runs as ${podUser} with runAsNonRoot: true, so the kubelet refuses to start the container; expected a non-zero user` });
+  }
+  // The pipeline's own are reported once, at templateAnnotations (checkTemplateNames).
+  for (const [key, value] of Object.entries(s.templateAnnotations)) {
+    if (GPU_ANNOTATIONS.includes(key) && p.templateAnnotations[key] !== value) out.push(objectGpuAnnotation(at('templateAnnotations', key), key));
+  }
   if (s.privileged && !p.policy.allowPrivileged) {
     out.push({ path: at('privileged'), message: 'privileged containers are rejected by admission and the steps do not need them; given true (or set policy.allowPrivileged: true)' });
   }
@@ -270,15 +298,16 @@ function checkPlacement(p: PipelineView, s: StepPlan, at: At): PolicyProblem[] {
   if (s.gpu.requestsGpu && !cluster.gpu.available) {
     out.push({ path: at('gpu'), message: `this environment has no GPUs for Kubernetes (gpu.available: false); given ${s.gpu}, expected none` });
   }
-  if (s.gpu.needsSharingScheduler && cluster.scheduler === 'default-scheduler') {
-    out.push({ path: at('gpu'), message: `a GPU ${s.gpu} is read from pod annotations by Run:AI/KAI only; scheduling.scheduler is default-scheduler, expected runai-scheduler or kai-scheduler (or a whole GPU: {count: 1})` });
+  const own = s.scheduler !== cluster.scheduler;
+  if (s.gpu.needsSharingScheduler && s.scheduler === 'default-scheduler') {
+    out.push({ path: at('gpu'), message: `a GPU ${s.gpu} is read from pod annotations by Run:AI/KAI only; ${own ? formatPath(at('scheduler')) : 'scheduling.scheduler'} is default-scheduler, expected runai-scheduler or kai-scheduler (or a whole GPU: {count: 1})` });
   }
 
-  if (cluster.scheduler !== 'default-scheduler' && !s.priorityClassName) {
-    out.push({ path: at('priorityClassName'), message: `every step on ${cluster.scheduler} needs an explicit priority class (a pod without one lands at the highest priority); set scheduling.priorityClasses or this field` });
+  if (s.scheduler !== 'default-scheduler' && !s.priorityClassName) {
+    out.push({ path: at('priorityClassName'), message: `every step on ${s.scheduler} needs an explicit priority class: a pod without one gets the cluster's default priority (the PriorityClass marked globalDefault, else 0), which ${s.scheduler} may treat as preemptible or not; given nothing; expected scheduling.priorityClasses, or ${formatPath(at('priorityClassName'))}: <class>` });
   }
   if (s.preemptible && !s.priorityClassName) {
-    out.push({ path: at('preemptible'), message: 'preemptibility is decided by the priority class, and this step has none; set scheduling.priorityClasses' });
+    out.push({ path: at('preemptible'), message: `preemptibility is decided by the priority class, and this step has none; expected scheduling.priorityClasses, or ${formatPath(at('priorityClassName'))}: <a preemptible class>` });
   }
   // (The gate retries Error attempts only, so that its summary stays the workflow's message.)
   if (s.preemptible && !s.retry.retriesEveryFailure && s.role !== 'gate') {
@@ -445,4 +474,77 @@ function checkMounts(s: StepPlan, at: At): PolicyProblem[] {
     }
   });
   return out;
+}
+
+/**
+ * The wrapper (resume, outcomes) runs as the container's command, so the image's ENTRYPOINT does
+ * not run: Kubernetes' `command` replaces it (the runtime runs command, else ENTRYPOINT, then
+ * args). Without `command` the wrapper needs the ENTRYPOINT restated as `entrypoint`.
+ */
+function checkWrapper(s: StepPlan, at: At): PolicyProblem[] {
+  if (!s.wrapped || s.command !== undefined || s.entrypoint !== undefined) return [];
+  const why = s.resume ? 'resume.enabled' : 'its outcomes are recorded';
+  const first = s.args?.[0];
+  return [{
+    path: at('entrypoint'),
+    message: `this step runs under the step wrapper (${why}), which replaces the container's command, so the image's ENTRYPOINT would not run${first !== undefined ? ` and args[0] ("${first}") would run as the program` : ''}; given no command and no entrypoint; expected entrypoint: [<the image's ENTRYPOINT>] (entrypoint: [] when the image defines none), or command: [<the program>]`,
+  }];
+}
+
+/** `sha256:` and 64 hex digits: an image digest as OCI writes it. */
+const DIGEST_VALUE = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * Provenance: a hand-written value of the step's digest variable must be its image's digest
+ * (error); a digest stamped under any other name that is not its image's describes another image
+ * (warning).
+ */
+function checkProvenance(s: StepPlan, at: At): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
+  const digest = digestOf(s.image);
+  s.env.forEach((e, i) => {
+    if (!('value' in e)) return;
+    const image = digest ? `its image is pinned at ${digest} (${s.image})` : `its image "${s.image}" is not pinned by digest`;
+    if (e.name === s.imageDigestEnv && e.value !== digest) {
+      out.push({ path: at('env', i, 'value'), message: `${e.name} is this step's image-digest variable (provenance.imageDigestEnv), set from the image; given "${e.value}", but ${image}; expected no hand-written value (or ${digest ?? 'an image pinned by @sha256:'})` });
+    } else if (e.name !== s.imageDigestEnv && DIGEST_VALUE.test(e.value) && e.value !== digest) {
+      out.push({ severity: 'warning', path: at('env', i, 'value'), message: `${e.name} holds the digest ${e.value}, but ${image}: the variable does not describe this step's image; expected its digest, or provenance.imageDigestEnv: ${e.name} to have it set from the image` });
+    }
+  });
+  return out;
+}
+
+/**
+ * A step recording outcomes writes its exit-code files into the run folder (runFolder.volume,
+ * mounted read-write at the state mount): a warning when that volume is a read-only claim, or
+ * one this step reads as input (mounted readOnly), where the files land among its inputs.
+ */
+function checkOutcomeFolder(p: PipelineView, s: StepPlan): PolicyProblem[] {
+  if (!s.outcomes?.record) return [];
+  const name = s.outcomes.volume;
+  const volume = has(p.volumes, name) ? p.volumes[name] : undefined;
+  const input = s.mounts.find((m) => m.volume === name && m.readOnly);
+  const readOnlyClaim = volume !== undefined && 'persistentVolumeClaim' in volume && volume.readOnly === true;
+  if (!readOnlyClaim && !input) return [];
+  const where = readOnlyClaim ? `a read-only claim (the writes fail)` : `a folder this step reads as input (mount ${input!.path}, readOnly)`;
+  return [{ severity: 'warning', path: ['runFolder', 'volume'], message: `step ${s.name} writes its exit-code files under the run folder on volume "${name}", ${where}; expected a writable output volume (e.g. traits-output)` }];
+}
+
+/** Step WorkflowTemplate names are unique (two steps of one name would replace each other's object); no GPU annotation on the objects. */
+function checkTemplateNames(p: PipelineView): PolicyProblem[] {
+  const seen = new Map<string, string>();
+  const out: PolicyProblem[] = Object.keys(p.templateAnnotations).filter((k) => GPU_ANNOTATIONS.includes(k)).map((k) => objectGpuAnnotation(['templateAnnotations', k], k));
+  for (const s of allSteps(p)) {
+    const first = seen.get(s.templateName);
+    if (first !== undefined && !s.versioned) {
+      out.push({ path: s.role === 'step' ? ['steps', s.name, 'templateName'] : ['templateNamePrefix'], message: `given "${s.templateName}", the template name of step ${first} too: one WorkflowTemplate would replace the other; expected another name` });
+    }
+    seen.set(s.templateName, s.name);
+  }
+  return out;
+}
+
+/** Run:AI rule 1 (pipeline-facts.md): GPU annotations on a WorkflowTemplate's own metadata never reach a pod. */
+function objectGpuAnnotation(path: (string | number)[], key: string): PolicyProblem {
+  return { path, message: `given ${key} on the WorkflowTemplate object, whose annotations Argo never copies to pods: it would request no GPU share; expected gpu: {fraction: ...} or {memoryMB: ...} on the step` };
 }

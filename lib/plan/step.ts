@@ -23,6 +23,10 @@ export interface StepDecisions {
   readonly outcomes?: StepOutcomes;
   readonly inputs?: Readonly<Record<string, string>>;
   readonly imageDigestEnv?: string;
+  /** @default 'sleap-roots-' */
+  readonly templateNamePrefix?: string;
+  /** The pipeline's annotations on every WorkflowTemplate. @default {} */
+  readonly templateAnnotations?: Readonly<Record<string, string>>;
 }
 
 /** The plan of one step. */
@@ -37,11 +41,12 @@ export function planStep(s: StepSpec, d: StepDecisions): StepPlan {
   return {
     name: s.name,
     role: d.role,
-    templateName: s.templateName ?? `${STEP_TEMPLATE_PREFIX}${s.name}`,
+    templateName: s.templateName ?? `${d.templateNamePrefix ?? STEP_TEMPLATE_PREFIX}${s.name}`,
     versioned: d.versioned,
     image: s.image ?? '',
     imagePullPolicy: s.imagePullPolicy,
     command: s.command,
+    entrypoint: s.entrypoint,
     args: s.args,
     workingDir: s.workingDir,
     env: s.env ?? [],
@@ -57,6 +62,10 @@ export function planStep(s: StepSpec, d: StepDecisions): StepPlan {
     declaredDependencies: s.dependencies,
     runAsUser: s.runAsUser,
     runAsGroup: s.runAsGroup,
+    containerSecurityContext: s.containerSecurityContext ?? {},
+    hardened: s.hardened ?? true,
+    scheduler: s.scheduler ?? d.cluster.scheduler,
+    templateAnnotations: { ...d.templateAnnotations, ...s.templateAnnotations },
     privileged: s.privileged ?? false,
     readOnlyRootFilesystem: s.readOnlyRootFilesystem,
     nodeSelector: s.nodeSelector ?? {},
@@ -71,7 +80,9 @@ export function planStep(s: StepSpec, d: StepDecisions): StepPlan {
     resume: d.resume && markerPath ? { ...d.resume, markerPath } : undefined,
     fanOut: d.fanOut,
     outcomes: d.outcomes,
-    imageDigestEnv: d.imageDigestEnv,
+    wrapped,
+    // The step's own variable, else the pipeline's: its value is always this step's image digest.
+    imageDigestEnv: s.imageDigestEnv ?? d.imageDigestEnv,
   };
 }
 

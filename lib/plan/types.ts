@@ -4,9 +4,9 @@
  * every default applied, fan-out, resume, semaphores, the lister and the gate decided). The build
  * layer renders a plan; policy checks it. Plain data only: no constructs.
  */
-import type { ClusterSettings } from '../scheduling/cluster';
+import type { ClusterSettings, SchedulerName } from '../scheduling/cluster';
 import type { GpuRequest } from '../scheduling/gpu';
-import type { RetryStrategy } from '../scheduling/retry';
+import type { RetryOptions, RetryStrategy } from '../scheduling/retry';
 import type { EnvVar, Mount, OutputFile, PipelineParameter, Resources, SecretFile, Toleration, Volume } from '../values/shapes';
 
 /** What a step declares: its container and pod settings. Every field is optional except where a step needs it. */
@@ -17,8 +17,18 @@ export interface StepSettings {
   readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   /** @default - the image's entrypoint */
   readonly command?: readonly string[];
+  /**
+   * The image's ENTRYPOINT, restated (`[]` when the image has none). Only used when the step runs
+   * under the wrapper (resume or outcomes), which replaces the container's command: without
+   * `command`, the wrapper runs `entrypoint` then `args`, as the runtime would have. A wrapped
+   * step with neither is a policy error (the image's ENTRYPOINT would silently not run).
+   * @default - not declared
+   */
+  readonly entrypoint?: readonly string[];
   /** @default - none */
   readonly args?: readonly string[];
+  /** Env var receiving this step's own image digest (when pinned by @sha256:). @default - the pipeline's `imageDigestEnv` */
+  readonly imageDigestEnv?: string;
   /** @default - the image's */
   readonly workingDir?: string;
   /** Environment variables: values, or references to Secret/ConfigMap keys. @default [] */
@@ -50,6 +60,18 @@ export interface StepSettings {
   readonly runAsUser?: number;
   /** @default - the pipeline's security settings */
   readonly runAsGroup?: number;
+  /** The main container's own user and group (`container.securityContext`), over the pod's. @default - the pod's */
+  readonly containerSecurityContext?: { readonly runAsUser?: number; readonly runAsGroup?: number };
+  /**
+   * false drops the hardening of this step only: no RuntimeDefault seccomp profile, no capability
+   * drop, privilege escalation allowed (a policy error unless the pipeline allows it).
+   * @default true
+   */
+  readonly hardened?: boolean;
+  /** This step's scheduler. @default - the pipeline's */
+  readonly scheduler?: SchedulerName;
+  /** Annotations on the step's WorkflowTemplate object (never its pods). @default - the pipeline's `templateAnnotations` */
+  readonly templateAnnotations?: Readonly<Record<string, string>>;
   /** Run the container privileged (a policy error unless the pipeline allows it). @default false */
   readonly privileged?: boolean;
   /** @default - the pipeline's security settings (false) */
@@ -73,7 +95,7 @@ export interface StepSettings {
   readonly output?: string;
   /** Output parameters read from files (empty when the file is missing). @default [] */
   readonly outputs?: readonly OutputFile[];
-  /** @default `sleap-roots-<name>` (plus `-<content hash>` with versioned templates) */
+  /** @default `<templateNamePrefix><name>` (plus `-<content hash>` with versioned templates) */
   readonly templateName?: string;
 }
 
@@ -95,10 +117,23 @@ export interface ResumeOptions {
   readonly forceParameter?: string;
 }
 
-/** Resource settings of the lister or the gate. */
+/** Settings of the lister or the gate: those of a step that apply to them, under the same names. */
 export interface UtilityStepOptions {
   /** @default 'busybox:1.36.1' */
   readonly image?: string;
+  /** @default - Kubernetes' */
+  readonly imagePullPolicy?: StepSettings['imagePullPolicy'];
+  /** @default - the scheduler's class for `preemptible`, or none when it has no classes */
+  readonly priorityClassName?: string;
+  /** @default - true when the scheduler has priority classes */
+  readonly preemptible?: boolean;
+  /**
+   * Fields replacing the default retries (limit 3, backoff 10s doubling, capped at 1m; the gate
+   * retries Error attempts only, so its message stays the verdict); with `policy`, Argo's policy
+   * alone decides.
+   * @default - see above
+   */
+  readonly retry?: RetryOptions;
   /** @default - requests cpu 10m / memory 16Mi, limits cpu 100m / memory 64Mi */
   readonly resources?: Resources;
   /** @default '10m' */
@@ -155,6 +190,8 @@ export interface PipelinePolicy {
   readonly allowPrivileged?: boolean;
   /** @default false */
   readonly allowDirectoryOrCreate?: boolean;
+  /** Allow steps with `hardened: false`. @default false */
+  readonly allowUnhardened?: boolean;
 }
 
 /** Where each workflow keeps its scan list and the outcome of every scan. */
@@ -189,6 +226,10 @@ export interface PipelineOptions {
   readonly imageDigestEnv?: string;
   /** Name step templates with a content hash, so a deploy never changes a running workflow's steps. @default false */
   readonly versionedTemplates?: boolean;
+  /** Prefix of the step WorkflowTemplates' names (the lister's and the gate's too). @default 'sleap-roots-' */
+  readonly templateNamePrefix?: string;
+  /** Annotations on every WorkflowTemplate object; a step's own are merged over them. @default {} */
+  readonly templateAnnotations?: Readonly<Record<string, string>>;
 }
 
 /** The planner's input: the cluster, the steps and the options. */
@@ -245,6 +286,7 @@ export interface StepPlan {
   readonly image: string;
   readonly imagePullPolicy?: StepSettings['imagePullPolicy'];
   readonly command?: readonly string[];
+  readonly entrypoint?: readonly string[];
   readonly args?: readonly string[];
   readonly workingDir?: string;
   readonly env: readonly EnvVar[];
@@ -262,6 +304,12 @@ export interface StepPlan {
   readonly declaredDependencies: readonly string[];
   readonly runAsUser?: number;
   readonly runAsGroup?: number;
+  readonly containerSecurityContext: { readonly runAsUser?: number; readonly runAsGroup?: number };
+  readonly hardened: boolean;
+  /** The pods' scheduler. */
+  readonly scheduler: SchedulerName;
+  /** Annotations on the WorkflowTemplate object. */
+  readonly templateAnnotations: Readonly<Record<string, string>>;
   readonly privileged: boolean;
   readonly readOnlyRootFilesystem?: boolean;
   readonly nodeSelector: Readonly<Record<string, string>>;
@@ -278,6 +326,9 @@ export interface StepPlan {
   readonly resume?: StepResume;
   readonly fanOut?: StepFanOut;
   readonly outcomes?: StepOutcomes;
+  /** Whether the command runs under the wrapper (markers or outcomes). */
+  readonly wrapped: boolean;
+  /** The env var receiving this step's own image digest. */
   readonly imageDigestEnv?: string;
 }
 
@@ -305,6 +356,8 @@ export interface PipelinePlan {
   readonly concurrency?: ConcurrencyOptions & { readonly configMapName: string };
   /** Where outcomes are recorded, when they are. */
   readonly outcomes?: { readonly volume: string; readonly runDir: string };
+  /** Annotations on the pipeline WorkflowTemplate object. */
+  readonly templateAnnotations: Readonly<Record<string, string>>;
 }
 
 /** Every step template of a plan: the lister, the steps, the gate. */

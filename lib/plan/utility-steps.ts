@@ -6,7 +6,7 @@
  */
 import type { ClusterSettings } from '../scheduling/cluster';
 import { GATE_STEP, LISTER_STEP, OUTCOME_OUTPUT } from '../names';
-import { RetryStrategy } from '../scheduling/retry';
+import { RetryStrategy, type RetryOptions } from '../scheduling/retry';
 import { shellScript } from '../steps/scripts';
 import type { Resources } from '../values/shapes';
 import { acceptedExitCodes, planStep } from './step';
@@ -47,19 +47,30 @@ export interface UtilityContext {
   /** The workflow's run folder. */
   readonly outcomes: { readonly volume: string; readonly runDir: string };
   readonly options?: UtilityStepOptions;
+  /** @default 'sleap-roots-' */
+  readonly templateNamePrefix?: string;
+  readonly templateAnnotations?: Readonly<Record<string, string>>;
 }
 
-/** The image, resources, timeout, retries and preemptibility the utility steps share. */
-function utilitySpec(name: string, c: UtilityContext, rest: Omit<StepSpec, 'name' | 'dependencies'>): StepSpec {
+/**
+ * The image, resources, timeout, retries, priority and preemptibility the utility steps share,
+ * each replaced by the environment's setting of the same name.
+ * @param retryOf the step's kind of retry, from {@link UTILITY_RETRY} and the settings over it
+ */
+function utilitySpec(name: string, c: UtilityContext, retryOf: (o: RetryOptions) => RetryStrategy, rest: Omit<StepSpec, 'name' | 'dependencies'>): StepSpec {
+  const o = c.options ?? {};
+  const retry: RetryOptions = { ...UTILITY_RETRY, ...o.retry, backoff: { ...UTILITY_RETRY.backoff, ...o.retry?.backoff } };
   return {
     name,
     dependencies: [],
-    preemptible: c.cluster.priorityClasses !== undefined,
-    retry: RetryStrategy.preemptible(UTILITY_RETRY),
     ...rest,
-    image: c.options?.image ?? UTILITY_IMAGE,
-    resources: c.options?.resources ?? UTILITY_RESOURCES,
-    timeout: c.options?.timeout ?? UTILITY_TIMEOUT,
+    preemptible: o.preemptible ?? c.cluster.priorityClasses !== undefined,
+    priorityClassName: o.priorityClassName,
+    retry: o.retry?.policy ? RetryStrategy.custom(retry) : retryOf(retry),
+    image: o.image ?? UTILITY_IMAGE,
+    imagePullPolicy: o.imagePullPolicy,
+    resources: o.resources ?? UTILITY_RESOURCES,
+    timeout: o.timeout ?? UTILITY_TIMEOUT,
   };
 }
 
@@ -73,7 +84,7 @@ export type ListerSource = { readonly subdirectoriesOf: string; readonly display
  */
 export function planLister(c: UtilityContext, source: ListerSource, scansPerPod: number, maxScans: number): ListerPlan {
   const byFolder = 'subdirectoriesOf' in source;
-  const spec = utilitySpec(LISTER_STEP, c, {
+  const spec = utilitySpec(LISTER_STEP, c, RetryStrategy.preemptible, {
     command: ['/bin/sh', '-c', shellScript('list-scans'), LISTER_STEP],
     args: byFolder ? ['folder', LISTER_MOUNT_PATH] : ['list'],
     mounts: byFolder ? [{ volume: source.subdirectoriesOf, path: LISTER_MOUNT_PATH, readOnly: true }] : [],
@@ -89,7 +100,7 @@ export function planLister(c: UtilityContext, source: ListerSource, scansPerPod:
       ...(byFolder ? [] : [{ name: UtilityEnv.SCANS, value: `{{workflow.parameters.${source.parameter}}}` }]),
     ],
   });
-  const plan = planStep(spec, { role: 'lister', cluster: c.cluster, versioned: c.versioned, outcomes: { ...c.outcomes, record: false } });
+  const plan = planStep(spec, { role: 'lister', cluster: c.cluster, versioned: c.versioned, templateNamePrefix: c.templateNamePrefix, templateAnnotations: c.templateAnnotations, outcomes: { ...c.outcomes, record: false } });
   return { ...plan, scansPerPod, maxScans };
 }
 
@@ -100,7 +111,8 @@ export function planLister(c: UtilityContext, source: ListerSource, scansPerPod:
  */
 export function planGate(c: UtilityContext, steps: readonly StepPlan[]): StepPlan {
   const judged = (list: readonly StepPlan[]) => list.map((s) => `${s.name}=${acceptedExitCodes(s).join(',')}`).join(' ');
-  const spec = utilitySpec(GATE_STEP, c, {
+  // Its failure is the verdict: it retries Error attempts only, keeping the attempt's message (the summary) as the workflow's.
+  const spec = utilitySpec(GATE_STEP, c, RetryStrategy.onError, {
     command: ['/bin/sh', '-c', shellScript('gate'), GATE_STEP],
     env: [
       { name: UtilityEnv.RUN_DIR, value: c.outcomes.runDir },
@@ -111,8 +123,6 @@ export function planGate(c: UtilityContext, steps: readonly StepPlan[]): StepPla
     ],
     mounts: [],
     outputs: [{ name: OUTCOME_OUTPUT, path: TERMINATION_LOG }],
-    // Its failure is the verdict: keep the attempt's message (the summary) as the workflow's.
-    retry: RetryStrategy.onError(UTILITY_RETRY),
   });
-  return planStep(spec, { role: 'gate', cluster: c.cluster, versioned: c.versioned, outcomes: { ...c.outcomes, record: false } });
+  return planStep(spec, { role: 'gate', cluster: c.cluster, versioned: c.versioned, templateNamePrefix: c.templateNamePrefix, templateAnnotations: c.templateAnnotations, outcomes: { ...c.outcomes, record: false } });
 }

@@ -110,6 +110,37 @@ export interface SecurityOptions {
   readonly automountServiceAccountToken?: boolean;
 }
 
+/**
+ * The identity the step pods run as: a service account the pipeline creates (with its Role,
+ * RoleBinding and executor token Secret), or one the cluster admin created.
+ */
+export interface IdentityOptions {
+  /** Service account the workflow and step pods run as. @default 'sleap-roots-step' */
+  readonly serviceAccountName?: string;
+  /**
+   * Whether the pipeline emits the ServiceAccount, its Role (create/patch on
+   * workflowtaskresults), RoleBinding and (without automount) the executor's token Secret. false:
+   * nothing identity-related is emitted and the admin grants what {@link EXISTING_IDENTITY_GRANTS} lists.
+   * @default true
+   */
+  readonly create?: boolean;
+}
+
+/**
+ * What a service account the pipeline does not create (`identity.create: false`) must have, for
+ * the README and doctor. Argo's executor (the `wait` container) reports each step's outputs by
+ * creating and patching a WorkflowTaskResult (pipeline-facts item 6); with the token not
+ * automounted in step containers, the controller mounts the executor's token from the Secret
+ * `secrets.TokenNameForServiceAccount` names: the SA's `workflows.argoproj.io/service-account-token.name`
+ * annotation, else `<name>.service-account-token` (util/secrets/secret_name.go, read by
+ * operator.go getServiceAccountTokenName).
+ */
+export const EXISTING_IDENTITY_GRANTS: readonly string[] = [
+  'a ServiceAccount of that name in the namespace',
+  'a Role (or ClusterRole) allowing create and patch on workflowtaskresults (apiGroup argoproj.io), bound to it by a RoleBinding',
+  'unless security.automountServiceAccountToken is true: a kubernetes.io/service-account-token Secret for it, named <name>.service-account-token or named by its annotation workflows.argoproj.io/service-account-token.name',
+];
+
 /** What {@link resolveCluster} reads. */
 export interface ClusterOptions {
   readonly namespace: string;
@@ -119,8 +150,8 @@ export interface ClusterOptions {
   readonly gpu?: GpuClusterOptions;
   /** @default - the image's user, writable root filesystem, no token in step containers */
   readonly security?: SecurityOptions;
-  /** Service account the step pods run as. @default 'sleap-roots-step' */
-  readonly serviceAccountName?: string;
+  /** @default - the `sleap-roots-step` service account, created by the pipeline */
+  readonly identity?: IdentityOptions;
 }
 
 /** Everything a step needs to know about the cluster it runs on (every default applied). */
@@ -136,6 +167,8 @@ export interface ClusterSettings {
   readonly gpu: GpuClusterSettings;
   /** Service account the step pods run as. */
   readonly serviceAccountName: string;
+  /** Whether the pipeline emits the identity objects (false: an admin created them). */
+  readonly createIdentity: boolean;
   /** Whether the step pods' main containers get a service account token. */
   readonly automountServiceAccountToken: boolean;
   /** Pod-level run-as user/group/fsGroup defaults. */
@@ -168,7 +201,8 @@ export function resolveCluster(o: ClusterOptions): ClusterSettings {
       nodeSelector: o.gpu?.nodeSelector ?? {},
       targetMainContainer: o.gpu?.targetMainContainer ?? true,
     },
-    serviceAccountName: o.serviceAccountName ?? DEFAULT_SERVICE_ACCOUNT,
+    serviceAccountName: o.identity?.serviceAccountName ?? DEFAULT_SERVICE_ACCOUNT,
+    createIdentity: o.identity?.create ?? true,
     automountServiceAccountToken: o.security?.automountServiceAccountToken ?? false,
     runAsUser: o.security?.runAsUser,
     runAsGroup: o.security?.runAsGroup,

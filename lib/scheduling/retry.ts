@@ -23,7 +23,7 @@ export interface RetryOptions {
    * @default - `Always` with that expression
    */
   readonly policy?: RetryPolicyName;
-  /** Wait before each retry: `duration`, doubling by `factor`, at most `cap`. */
+  /** Wait before each retry: `duration`, doubling by `factor`, at most `cap` (`none`: no cap). */
   readonly backoff?: { readonly duration?: string; readonly factor?: number; readonly cap?: string };
   /** Exit codes retried besides 137/143 (killed) and Error attempts. @default [] */
   readonly exitCodes?: readonly number[];
@@ -36,6 +36,9 @@ export type RetryPolicyName = 'Always' | 'OnFailure' | 'OnError' | 'OnTransientE
 export const KILLED_EXIT_CODES: readonly number[] = [137, 143];
 /** `lastRetry.exitCode` when the main container never terminated (Argo's "-1"). */
 export const NO_EXIT_CODE = -1;
+
+/** The `backoff.cap` meaning "no cap". */
+export const NO_CAP = 'none';
 
 /** Defaults for preemptible steps: 3 retries, backoff 2m doubling, capped at 30m. */
 export const PREEMPTIBLE_RETRY_DEFAULTS = {
@@ -101,7 +104,7 @@ export class RetryStrategy {
     return new RetryStrategy({
       limit: overrides.limit ?? d.limit,
       policy: 'OnError',
-      backoff: { duration: overrides.backoff?.duration ?? d.backoff.duration, factor: overrides.backoff?.factor ?? d.backoff.factor, cap: overrides.backoff?.cap ?? d.backoff.cap },
+      backoff: { duration: overrides.backoff?.duration ?? d.backoff.duration, factor: overrides.backoff?.factor ?? d.backoff.factor, cap: noCap(overrides.backoff?.cap ?? d.backoff.cap) },
     });
   }
 
@@ -111,7 +114,7 @@ export class RetryStrategy {
    */
   public static custom(config: RetryOptions): RetryStrategy {
     if (!config.policy) return RetryStrategy.infrastructure(config);
-    const backoff = config.backoff && Object.keys(config.backoff).length > 0 ? { ...config.backoff } : undefined;
+    const backoff = config.backoff && Object.keys(config.backoff).length > 0 ? { ...config.backoff, cap: noCap(config.backoff.cap) } : undefined;
     return new RetryStrategy({ limit: config.limit ?? 1, policy: config.policy, backoff });
   }
 
@@ -123,7 +126,7 @@ export class RetryStrategy {
       backoff: {
         duration: o.backoff?.duration ?? defaults.backoff.duration,
         factor: o.backoff?.factor ?? defaults.backoff.factor,
-        cap: o.backoff?.cap ?? defaults.backoff.cap,
+        cap: noCap(o.backoff?.cap ?? defaults.backoff.cap),
       },
     });
   }
@@ -175,4 +178,9 @@ export class RetryStrategy {
     if (!s || s.limit === 0) return undefined;
     return { limit: s.limit, retryPolicy: s.policy, expression: this.expression, backoff: s.backoff };
   }
+}
+
+/** `cap: none` means no cap: Argo's backoff has none when `cap` is empty (workflow_types.go Backoff.Cap). */
+function noCap(cap: string | undefined): string | undefined {
+  return cap === NO_CAP ? undefined : cap;
 }

@@ -18,11 +18,11 @@ export const GITOPS_KEEP_ANNOTATIONS: Readonly<Record<string, string>> = {
   'kustomize.toolkit.fluxcd.io/prune': 'disabled',
 };
 
-/** The identity the step pods run as. */
+/** The identity the step pods run as, when the pipeline creates it (`identity.create`, the default). */
 export interface Identity {
-  readonly serviceAccount: kplus.ServiceAccount;
-  readonly role: kplus.Role;
-  readonly roleBinding: kplus.RoleBinding;
+  readonly serviceAccount?: kplus.ServiceAccount;
+  readonly role?: kplus.Role;
+  readonly roleBinding?: kplus.RoleBinding;
   /** The executor's token Secret, present when step pods do not automount a token. */
   readonly executorToken?: kplus.ServiceAccountTokenSecret;
 }
@@ -56,7 +56,7 @@ export function wirePipeline(chart: Construct, plan: PipelinePlan, scopeOf: (ste
     const resource = new WorkflowTemplate(scopeOf(s.name) ?? chart, scopeOf(s.name) ? 'Resource' : `${s.role}-template`, {
       // A versioned template may be resolved by a running workflow after dist/ dropped it: GitOps
       // tools must not prune it (`sleap-roots deploy --prune` removes it once unused).
-      metadata: { name: rendered.templateName, annotations: s.versioned ? { ...GITOPS_KEEP_ANNOTATIONS } : undefined },
+      metadata: { name: rendered.templateName, annotations: orUndefined({ ...s.templateAnnotations, ...(s.versioned ? GITOPS_KEEP_ANNOTATIONS : {}) }) },
       spec: { templates: [rendered.template] },
     });
     return { rendered, resource };
@@ -64,7 +64,7 @@ export function wirePipeline(chart: Construct, plan: PipelinePlan, scopeOf: (ste
   const gate = plan.gate ? steps[steps.length - 1].rendered : undefined;
   const dag = steps.map((s) => s.rendered).filter((r) => r !== gate);
   const template = new WorkflowTemplate(chart, 'Pipeline', {
-    metadata: { name: PIPELINE_TEMPLATE_NAME },
+    metadata: { name: PIPELINE_TEMPLATE_NAME, annotations: orUndefined({ ...plan.templateAnnotations }) },
     spec: renderPipelineSpec(plan, dag, gate, labels),
   });
   // Step templates and identities before the template that refers to them.
@@ -76,9 +76,12 @@ export function wirePipeline(chart: Construct, plan: PipelinePlan, scopeOf: (ste
 /**
  * The identity the step pods run as: a ServiceAccount, a Role with exactly create/patch on
  * workflowtaskresults (Argo's executor reports results through them, pipeline-facts item 6),
- * its RoleBinding, and with automount off the token Secret Argo mounts into `wait` only.
+ * its RoleBinding, and with automount off the token Secret Argo mounts into `wait` only; nothing
+ * when the account is an existing one.
  */
 function addIdentity(chart: Construct, cluster: ClusterSettings): Identity {
+  // An existing account (identity.create: false): the admin grants EXISTING_IDENTITY_GRANTS.
+  if (!cluster.createIdentity) return {};
   const name = cluster.serviceAccountName;
   const serviceAccount = new kplus.ServiceAccount(chart, 'ServiceAccount', { metadata: { name }, automountToken: cluster.automountServiceAccountToken });
   const role = new kplus.Role(chart, 'Role', { metadata: { name } });
@@ -89,4 +92,8 @@ function addIdentity(chart: Construct, cluster: ClusterSettings): Identity {
     ? undefined
     : new kplus.ServiceAccountTokenSecret(chart, 'ExecutorToken', { metadata: { name: `${name}.service-account-token` }, serviceAccount });
   return { serviceAccount, role, roleBinding, executorToken };
+}
+
+function orUndefined(o: Record<string, string>): Record<string, string> | undefined {
+  return Object.keys(o).length > 0 ? o : undefined;
 }

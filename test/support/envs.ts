@@ -9,7 +9,8 @@ import { synthesizeEnvironment, type SynthesizedFile } from '../../lib/synth';
 import { version } from '../../package.json';
 
 export const ROOT = path.join(__dirname, '..', '..');
-export const SHIPPED = ['local', 'runai', 'gpu'] as const;
+/** Every environment shipped in environments/ (derived, so adding one needs no test edit). */
+export const SHIPPED: readonly string[] = fs.readdirSync(path.join(ROOT, 'environments')).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -'.yaml'.length)).sort();
 
 /** A shipped environment file, loaded. */
 export function shipped(name: string): LoadedEnvironment {
