@@ -17,6 +17,25 @@ import { KINDS, objectPath, resourcePath, type KubeList, type KubeObject } from 
 /** The field manager every apply of the CLI uses. */
 export const FIELD_MANAGER = 'sleap-roots';
 
+/**
+ * The verbs deploy uses on each object's resource: `get` (read it first, {@link applyOne}),
+ * `patch` (the server-side apply, and the merge patch that adds semaphore keys) and `create`: an
+ * apply that creates the object is also authorized as a create (kubernetes
+ * staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go `PatchResource`:
+ * `createValidation: withAuthorization(..., createAuthorizerAttributes)` with Verb "create", run
+ * when `patcher.applyPatch` finds no object; rest.go `withAuthorization` answers 403 otherwise).
+ * lib/cluster/access.ts reads this list for doctor.
+ */
+export const APPLY_VERBS: readonly string[] = ['get', 'create', 'patch'];
+
+/** The kinds `--prune` lists (by our labels) and deletes from: every kind deploy may own, but namespaces. */
+export const PRUNE_KINDS: readonly string[] = Object.keys(KIND_ORDER)
+  .filter((k) => k !== 'Namespace')
+  .sort((a, b) => KIND_ORDER[b] - KIND_ORDER[a]);
+
+/** `--prune` lists unfinished workflows ({@link templatesInUse}) before deleting templates. */
+export const PRUNE_LIST_WORKFLOWS = { kind: 'Workflow', verb: 'list' } as const;
+
 /** What happened to one object. */
 /** `kept`: a WorkflowTemplate dist/ no longer has, kept by prune because an unfinished workflow uses it. */
 export type ApplyOutcome = 'created' | 'changed' | 'unchanged' | 'configured' | 'pruned' | 'kept' | 'failed' | 'skipped';
@@ -239,7 +258,7 @@ export async function templatesInUse(client: KubeClient, namespace: string, sign
 async function prune(client: KubeClient, desired: readonly KubeObject[], options: DeployOptions): Promise<ObjectResult[]> {
   const keep = new Set(desired.map((o) => `${o.kind}/${o.metadata.name}`));
   const results: ObjectResult[] = [];
-  const skipKinds = ['Namespace'];
+  const skipKinds: string[] = [];
   let inUse = new Map<string, string>();
   try {
     inUse = await templatesInUse(client, options.namespace, options.signal);
@@ -251,9 +270,7 @@ async function prune(client: KubeClient, desired: readonly KubeObject[], options
     results.push(result);
     options.onEvent?.({ type: 'prune', result });
   }
-  const kinds = Object.keys(KIND_ORDER)
-    .filter((k) => !skipKinds.includes(k))
-    .sort((a, b) => KIND_ORDER[b] - KIND_ORDER[a]);
+  const kinds = PRUNE_KINDS.filter((k) => !skipKinds.includes(k));
   for (const kindName of kinds) {
     const kind = KINDS[kindName];
     let list: KubeList;

@@ -1,13 +1,13 @@
 /**
  * Write verbs: create, update (PUT), patch (merge / JSON / strategic) and server-side apply.
  */
-import { alreadyExists, badRequest, conflict, internalError, invalid, notFound, type FieldError } from './errors';
+import { alreadyExists, badRequest, conflict, forbidden, internalError, invalid, notFound, type FieldError } from './errors';
 import { applyConfig, incomingManagedFields, recordUpdate } from './fieldmanager';
 import { decodeBody, mediaType, queryBool, readBody, sendJson } from './http';
 import { rfc3339 } from './ids';
 import { assertTypeMatches, assertValidName, createTimeStatus, foldStringData, mergeForUpdate, scrubForCreate } from './objects';
 import { APPLY_PATCH_YAML, JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, jsonPatch, mergePatch, strategicMergePatch } from './patch';
-import { groupVersion, type ResourceType } from './resources';
+import { groupVersion, qualifiedResource, type ResourceType } from './resources';
 import type { RequestContext, ServerState } from './state';
 import type { KObject } from './types';
 import {
@@ -171,6 +171,12 @@ async function handleApply(state: ServerState, ctx: RequestContext, route: Resou
 
   if (!live) {
     if (route.subresource) throw notFound(rt, route.name!);
+    // An apply that creates is authorized as a create as well (the filter checked patch): kubernetes
+    // staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go `PatchResource` passes
+    // `withAuthorization(..., createAuthorizerAttributes)` (Verb "create") as createValidation;
+    // rest.go `withAuthorization` answers errors.NewForbidden(gr, name, reason): RBAC gives no reason.
+    const createAttrs = { verb: 'create', apiGroup: rt.group, resource: rt.resource, namespace: route.namespace, name: route.name };
+    if (!state.access.allows(createAttrs)) throw forbidden(`${qualifiedResource(rt)} "${route.name}" is forbidden: `, { name: route.name, group: rt.group, kind: rt.resource });
     ensureNamespace(state, rt, route.namespace);
     scrubForCreate(cfg);
     delete cfg.metadata.resourceVersion;
