@@ -18,6 +18,17 @@ import { KINDS, objectPath, resourcePath, type KubeList, type KubeObject } from 
 export const FIELD_MANAGER = 'sleap-roots';
 
 /**
+ * `fieldValidation` of every write deploy and diff send: Strict, as kubectl's default
+ * `--validate=strict` sends it (kubectl pkg/cmd/util/helpers.go `GetValidationDirective`, passed
+ * by pkg/cmd/apply/apply.go through cli-runtime pkg/resource/helper.go `WithFieldValidation` into
+ * PatchOptions.FieldValidation). Without it the server's default is Warn (apiserver
+ * endpoints/handlers/rest.go `fieldValidation`): a merge patch or create with a field the cluster
+ * does not know would be stored without it. A server-side apply refuses an undeclared field
+ * whatever this says (see {@link failureDetail}); Strict also refuses duplicate fields there.
+ */
+export const FIELD_VALIDATION = 'Strict';
+
+/**
  * The verbs deploy uses on each object's resource: `get` (read it first, {@link applyOne}),
  * `patch` (the server-side apply, and the merge patch that adds semaphore keys) and `create`: an
  * apply that creates the object is also authorized as a create (kubernetes
@@ -150,6 +161,7 @@ async function applyOne(client: KubeClient, obj: KubeObject, options: DeployOpti
       // A reset takes the limits back from whoever retuned them (`kubectl patch` owns them then).
       force: options.forceConflicts || (isSemaphores && options.resetSemaphores) ? true : undefined,
       dryRun: options.dryRun ? 'All' : undefined,
+      fieldValidation: FIELD_VALIDATION,
     },
     // JSON is YAML: the apply-patch+yaml content type takes it as is.
     body: JSON.stringify(obj),
@@ -203,7 +215,7 @@ async function keepLiveLimits(client: KubeClient, obj: KubeObject, live: KubeObj
     await client.json<KubeObject>({
       method: 'PATCH',
       path: objectPath(obj),
-      query: { fieldManager: options.fieldManager ?? FIELD_MANAGER, dryRun: options.dryRun ? 'All' : undefined },
+      query: { fieldManager: options.fieldManager ?? FIELD_MANAGER, dryRun: options.dryRun ? 'All' : undefined, fieldValidation: FIELD_VALIDATION },
       body: JSON.stringify({ data: missing }),
       contentType: 'application/merge-patch+json',
       signal: options.signal,
@@ -315,10 +327,29 @@ async function prune(client: KubeClient, desired: readonly KubeObject[], options
   return results;
 }
 
+/**
+ * The fields the cluster's schema does not know, from a refused write: `unknown field "spec.x"`
+ * (fieldValidation=Strict on a create, update or patch: apimachinery runtime/error.go
+ * `strictDecodingError`, converter.go `recordUnknownField`) or `.spec.x: field not declared in
+ * schema` (any server-side apply: apimachinery util/managedfields/internal/structuredmerge.go
+ * `Apply`, "failed to create typed patch object", answered as a 500 without a reason).
+ */
+export function unknownFieldsOf(e: unknown): string[] {
+  if (!(e instanceof ApiError) || (e.statusCode !== 400 && e.statusCode !== 500)) return [];
+  const strict = /strict decoding error: (.*)$/s.exec(e.message);
+  if (strict) return [...strict[1].matchAll(/unknown field "([^"]+)"/g)].map((m) => m[1]);
+  if (!e.message.includes('failed to create typed patch object')) return [];
+  return [...e.message.matchAll(/(\.[^\s:]+): field not declared in schema/g)].map((m) => m[1].replace(/^\./, ''));
+}
+
 /** One line saying why an apply failed; field conflicts say how to resolve them. */
 export function failureDetail(e: unknown): string {
   if (isFieldConflict(e)) {
     return `${e.message}: another field manager owns these fields; rerun with --force-conflicts to take them over (its values are overwritten), or remove that manager's changes`;
+  }
+  const unknown = unknownFieldsOf(e);
+  if (unknown.length > 0) {
+    return `the cluster does not know field${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')} (its schema for this kind is older or different: for Argo kinds, install the CRDs of the Argo version dist/ is synthesized for; or remove the field from the environment file) [${(e as ApiError).message}]`;
   }
   if (e instanceof ApiError) return `Error from server (${e.reason}): ${e.message}`;
   return e instanceof Error ? e.message : String(e);

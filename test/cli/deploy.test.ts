@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { cli, ENV, NS, startCluster, type TestCluster } from './support/harness';
 
 const WT = { apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate' };
@@ -26,6 +27,7 @@ describe('deploy', () => {
       expect(q.contentType).toBe('application/apply-patch+yaml');
       expect(q.query.fieldManager).toBe('sleap-roots');
       expect(q.query.force).toBeUndefined();
+      expect(q.query.fieldValidation).toBe('Strict');
     }
     const pipeline = c.server.get({ ...WT, namespace: NS, name: 'sleap-roots-pipeline' });
     expect(pipeline?.metadata.managedFields?.[0]?.manager).toBe('sleap-roots');
@@ -84,6 +86,20 @@ describe('deploy', () => {
     expect(forced.code).toBe(0);
     expect(forced.stdout).toMatch(/^changed\s+WorkflowTemplate\/sleap-roots-pipeline$/m);
     expect(c.server.requests.filter((q) => q.method === 'PATCH').slice(-1)[0].query.force).toBe('true');
+  });
+
+  it('fails clearly on a field the cluster does not know, naming the object, the field and what to do', async () => {
+    const dist = path.join(c.dir, 'dist');
+    fs.cpSync(c.dist, dist, { recursive: true });
+    const file = path.join(dist, ENV, fs.readdirSync(path.join(dist, ENV)).find((f) => f.includes('workflowtemplate-sleap-roots-pipeline')) as string);
+    const doc = parse(fs.readFileSync(file, 'utf8'));
+    doc.spec.podPriority = 5; // removed from Argo's WorkflowSpec long ago: not in the pinned CRD
+    fs.writeFileSync(file, stringify(doc));
+    const r = await cli(['deploy', '--env', ENV, '--kubeconfig', c.kubeconfig, '--dist', dist], { cluster: c, connect: false });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^FAILED\s+WorkflowTemplate\/sleap-roots-pipeline: the cluster does not know field spec\.podPriority \(its schema for this kind is older or different: for Argo kinds, install the CRDs of the Argo version dist\/ is synthesized for; or remove the field from the environment file\) \[failed to create typed patch object \(runai-talmo-lab\/sleap-roots-pipeline; argoproj\.io\/v1alpha1, Kind=WorkflowTemplate\): \.spec\.podPriority: field not declared in schema[^\]]*\]$/m);
+    expect(r.stderr).toMatch(/^error: WorkflowTemplate\/sleap-roots-pipeline \(.*60-workflowtemplate-sleap-roots-pipeline\.yaml\): the cluster does not know field spec\.podPriority/m);
+    expect(c.server.get({ ...WT, namespace: NS, name: 'sleap-roots-pipeline' })).toBeUndefined();
   });
 
   it('stops at the first failure and reports the objects after it as skipped', async () => {

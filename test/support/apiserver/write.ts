@@ -3,6 +3,7 @@
  */
 import { alreadyExists, badRequest, conflict, forbidden, internalError, invalid, notFound, type FieldError } from './errors';
 import { applyConfig, incomingManagedFields, recordUpdate } from './fieldmanager';
+import { checkAppliedFields, checkUnknownFields, fieldValidationOf } from './field-validation';
 import { decodeBody, mediaType, queryBool, readBody, sendJson } from './http';
 import { rfc3339 } from './ids';
 import { assertTypeMatches, assertValidName, createTimeStatus, foldStringData, mergeForUpdate, scrubForCreate } from './objects';
@@ -31,6 +32,7 @@ export async function handleCreate(state: ServerState, ctx: RequestContext, rout
   const manager = managerOf(ctx, 'CreateOptions');
   const body = decodeBody(await readBody(ctx.req), ctx.req.headers['content-type'] ?? '', JSON_BODY_TYPES);
   assertTypeMatches(rt, body);
+  checkUnknownFields(ctx, route, body, fieldValidationOf(ctx, 'CreateOptions'));
   const obj = body;
   const meta = obj.metadata;
   if (rt.namespaced) {
@@ -96,6 +98,7 @@ export async function handleUpdate(state: ServerState, ctx: RequestContext, rout
   const manager = managerOf(ctx, 'UpdateOptions');
   const body = decodeBody(await readBody(ctx.req), ctx.req.headers['content-type'] ?? '', JSON_BODY_TYPES);
   assertTypeMatches(rt, body);
+  checkUnknownFields(ctx, route, body, fieldValidationOf(ctx, 'UpdateOptions'));
   checkNameAndNamespace(route, body);
   const old = mustGet(state, route);
   checkPreconditions(route, old, body, true);
@@ -119,6 +122,7 @@ export async function handlePatch(state: ServerState, ctx: RequestContext, route
   else if (type === MERGE_PATCH) patched = mergePatch(old, patch);
   else patched = strategicMergePatch(old, patch);
   assertTypeMatches(rt, patched);
+  checkUnknownFields(ctx, route, patched, fieldValidationOf(ctx, 'PatchOptions'));
   checkNameAndNamespace(route, patched);
   checkPreconditions(route, old, patched, false);
   storeUpdate(state, ctx, route, old, patched, manager, dryRun);
@@ -150,7 +154,9 @@ async function handleApply(state: ServerState, ctx: RequestContext, route: Resou
   const force = queryBool(ctx.query.get('force'));
   const config = decodeBody(await readBody(ctx.req), APPLY_PATCH_YAML, [APPLY_PATCH_YAML]);
   assertTypeMatches(rt, config);
+  fieldValidationOf(ctx, 'PatchOptions');
   if (config.metadata.managedFields !== undefined) throw badRequest('metadata.managedFields must be nil');
+  checkAppliedFields(route, config);
   checkNameAndNamespace(route, config);
   const now = rfc3339(state.now());
   const fm = { manager, apiVersion: groupVersion(rt), subresource: route.subresource, now, force };
