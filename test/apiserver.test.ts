@@ -1004,6 +1004,30 @@ describe.skipIf(!KUBECTL)('kubectl', () => {
     expect(s.get({ apiVersion: ARGO, kind: 'WorkflowTemplate', namespace: 'argo', name: 'tmpl' })!.spec).toEqual({ entrypoint: 'second' });
   });
 
+  it('moves a client-side-applied object to kubectl apply --server-side without conflicts, as the server and kubectl do', async () => {
+    const s = await start();
+    const file = manifest('  entrypoint: main\n');
+    expect(await kubectl(s, ['apply', '-f', file])).toMatchObject({ code: 0, stdout: 'workflowtemplate.argoproj.io/tmpl created\n' });
+    const ref = { apiVersion: ARGO, kind: 'WorkflowTemplate', namespace: 'argo', name: 'tmpl' };
+    expect(s.get(ref)!.metadata.managedFields!.map((e) => `${e.manager}/${e.operation}`)).toEqual(['kubectl-client-side-apply/Update']);
+    // A value the client-side apply set, changed: for manager "kubectl" the server allows it (lastappliedmanager.go).
+    const changed = manifest('  entrypoint: other\n');
+    const ssa = await kubectl(s, ['apply', '--server-side', '-f', changed]);
+    expect(ssa).toMatchObject({ code: 0, stdout: 'workflowtemplate.argoproj.io/tmpl serverside-applied\n', stderr: '' });
+    const after = s.get(ref)!;
+    expect(after.spec).toEqual({ entrypoint: 'other' });
+    // lastappliedupdater.go: the annotation now holds what was applied.
+    expect(JSON.parse(after.metadata.annotations!['kubectl.kubernetes.io/last-applied-configuration'])).toMatchObject({ kind: 'WorkflowTemplate', spec: { entrypoint: 'other' } });
+    // kubectl then applies the annotation as kubectl-last-applied, moves the client-side entry's fields to its own
+    // (apply.go `saveLastApplyAnnotationIfNecessary`, `migrateToSSAIfNecessary`: client-go util/csaupgrade) and
+    // applies again; the apply leaves the applier owning exactly its configuration, and keeps spec.
+    expect(after.metadata.managedFields!.map((e) => `${e.manager}/${e.operation}`)).toEqual(['kubectl/Apply', 'kubectl-last-applied/Apply']);
+    expect(after.metadata.managedFields![0].fieldsV1).toEqual({ 'f:metadata': { 'f:labels': { 'f:app': {} } }, 'f:spec': { 'f:entrypoint': {} } });
+    // Another manager gets the conflict a real server reports.
+    const third = await kubectl(s, ['apply', '--server-side', '--field-manager', 'sleap-roots', '-f', manifest('  entrypoint: third\n')]);
+    expect(third.stderr).toContain('error: Apply failed with 1 conflict: conflict with "kubectl": .spec.entrypoint');
+  });
+
   it('an apply that creates needs create as well as patch; one that updates needs patch', async () => {
     const s = await start();
     s.setAccess([{ verbs: ['get', 'list', 'patch'], apiGroups: ['argoproj.io'], resources: ['workflowtemplates'] }]);

@@ -345,7 +345,11 @@ export function unknownFieldsOf(e: unknown): string[] {
 /** One line saying why an apply failed; field conflicts say how to resolve them. */
 export function failureDetail(e: unknown): string {
   if (isFieldConflict(e)) {
-    return `${e.message}: another field manager owns these fields; rerun with --force-conflicts to take them over (its values are overwritten), or remove that manager's changes`;
+    // kubectl's client-side apply records its writes as manager kubectl-client-side-apply
+    // (kubectl pkg/cmd/apply/apply.go `FieldManagerClientSideApply`, an Update); only kubectl's own
+    // `apply --server-side` takes those fields over without a conflict (lastappliedmanager.go).
+    const csa = e.message.includes('"kubectl-client-side-apply"') ? " (set by a client-side 'kubectl apply' of dist/)" : '';
+    return `${e.message}: another field manager owns these fields${csa}; rerun with --force-conflicts to take them over (its values are overwritten), or remove that manager's changes`;
   }
   const unknown = unknownFieldsOf(e);
   if (unknown.length > 0) {

@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { KUBECTL, kubectlPath } from '../support/kubectl';
 import { cli, ENV, NS, startCluster, type TestCluster } from './support/harness';
 
 const WT = { apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate' };
@@ -220,5 +223,73 @@ describe('deploy', () => {
     const r = await cli(['deploy', '--env', 'nope'], { cluster: c });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: .*nope\/ does not exist\n\s+environments synthesized in .*: gpu, local, runai/m);
+  });
+});
+
+/** managedFields entries of an object, by manager and operation, with the fields each owns under metadata.labels. */
+function owners(obj: { metadata: { managedFields?: unknown[] } } | undefined): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const e of (obj?.metadata.managedFields ?? []) as { manager: string; operation: string; fieldsV1?: { 'f:metadata'?: { 'f:labels'?: Record<string, unknown> } } }[]) {
+    out[`${e.manager}/${e.operation}`] = Object.keys(e.fieldsV1?.['f:metadata']?.['f:labels'] ?? {}).filter((k) => k.startsWith('f:')).sort();
+  }
+  return out;
+}
+
+describe.skipIf(!KUBECTL)('deploy after kubectl apply (client-side)', () => {
+  let c: TestCluster;
+  let home: string;
+  beforeEach(async () => {
+    c = await startCluster();
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'kubectl-home-'));
+  });
+  afterEach(async () => {
+    await c.close();
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+  const kubectl = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(kubectlPath(), ['--kubeconfig', c.kubeconfig, '--cache-dir', path.join(home, 'cache'), ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home }, timeout: 30_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+      );
+    });
+  const SA = { apiVersion: 'v1', kind: 'ServiceAccount', namespace: NS, name: 'sleap-roots-step' };
+  /** A copy of dist/ with the ServiceAccount's labels changed. */
+  function distWith(change: (labels: Record<string, string>) => void): string {
+    const dist = path.join(c.dir, `dist-${Math.random().toString(36).slice(2)}`);
+    fs.cpSync(c.dist, dist, { recursive: true });
+    const file = path.join(dist, ENV, fs.readdirSync(path.join(dist, ENV)).find((f) => f.includes('serviceaccount')) as string);
+    const doc = parse(fs.readFileSync(file, 'utf8'));
+    change(doc.metadata.labels);
+    fs.writeFileSync(file, stringify(doc));
+    return dist;
+  }
+
+  it('shares the fields kubectl applied with the same values, and keeps those kubectl still owns when dist/ drops them', async () => {
+    const applied = await kubectl(['apply', '-f', `${path.join(c.dist, ENV)}/`]);
+    expect(applied.stderr).toBe('');
+    expect((await cli(['deploy', '--env', ENV], { cluster: c })).code).toBe(0);
+    // Same values: no conflict; both managers own the labels (structured-merge-diff shares unchanged fields).
+    const labels = Object.keys(c.server.get(SA)?.metadata.labels ?? {}).map((k) => `f:${k}`).sort();
+    expect(owners(c.server.get(SA))).toEqual({ 'kubectl-client-side-apply/Update': labels, 'sleap-roots/Apply': labels });
+
+    const dist = distWith((l) => delete l['app.kubernetes.io/version']);
+    const r = await cli(['deploy', '--env', ENV, '--kubeconfig', c.kubeconfig, '--dist', dist], { cluster: c, connect: false });
+    expect(r.code).toBe(0);
+    // deploy stops claiming the label; kubectl-client-side-apply still owns it, so the server keeps it.
+    expect(c.server.get(SA)?.metadata.labels?.['app.kubernetes.io/version']).toBeDefined();
+    expect(owners(c.server.get(SA))['sleap-roots/Apply']).not.toContain('f:app.kubernetes.io/version');
+    expect(owners(c.server.get(SA))['kubectl-client-side-apply/Update']).toContain('f:app.kubernetes.io/version');
+  });
+
+  it('fails on a value kubectl apply set and dist/ now changes, saying so, and --force-conflicts takes it over', async () => {
+    expect((await kubectl(['apply', '-f', `${path.join(c.dist, ENV)}/`])).code).toBe(0);
+    const dist = distWith((l) => (l['app.kubernetes.io/version'] = 'renamed'));
+    const args = ['deploy', '--env', ENV, '--kubeconfig', c.kubeconfig, '--dist', dist];
+    const r = await cli(args, { cluster: c, connect: false });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^FAILED\s+ServiceAccount\/sleap-roots-step: Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using v1: \.metadata\.labels\.app\.kubernetes\.io\/version: .*set by a client-side 'kubectl apply'/m);
+    expect((await cli([...args, '--force-conflicts'], { cluster: c, connect: false })).code).toBe(0);
+    expect(c.server.get(SA)?.metadata.labels?.['app.kubernetes.io/version']).toBe('renamed');
+    expect(owners(c.server.get(SA))['kubectl-client-side-apply/Update']).not.toContain('f:app.kubernetes.io/version');
   });
 });

@@ -354,6 +354,59 @@ export interface ApplyResult {
  * managedFields, or throws a 409 Conflict naming the other managers' fields it would change.
  */
 export function applyConfig(live: KObject | undefined, config: KObject, ctx: ManagerContext & { force: boolean }): KObject {
+  const first = applyCore(live, config, ctx);
+  if (first instanceof ConflictSet === false) return withLastApplied(live, first as KObject, config, ctx.manager);
+  const { conflicts } = first as ConflictSet;
+  // Moving from client-side to server-side apply (apimachinery util/managedfields/internal/lastappliedmanager.go
+  // `Apply`): for the manager "kubectl" only, conflicts on fields whose live value is still what the last-applied
+  // annotation says (`allowedConflictsFromLastApplied`) are not conflicts: the apply is forced.
+  if (ctx.manager === 'kubectl' && live) {
+    const allowed = allowedFromLastApplied(live);
+    const left = conflicts.map((c) => ({ entry: c.entry, paths: minus(c.paths, allowed) })).filter((c) => c.paths.size > 0);
+    if (left.length === 0) return withLastApplied(live, applyCore(live, config, { ...ctx, force: true }) as KObject, config, ctx.manager);
+    throw conflictError(left);
+  }
+  throw conflictError(conflicts);
+}
+
+class ConflictSet {
+  constructor(readonly conflicts: Array<{ entry: Entry; paths: FieldSet }>) {}
+}
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** The fields of the last-applied annotation whose live values still match it (lastappliedmanager.go). */
+function allowedFromLastApplied(live: KObject): FieldSet {
+  const text = live.metadata?.annotations?.[LAST_APPLIED];
+  if (!text) return new Set();
+  let last: Record<string, any>;
+  try {
+    last = JSON.parse(text) as Record<string, any>;
+  } catch {
+    return new Set();
+  }
+  if (last.apiVersion !== live.apiVersion) return new Set();
+  const cmp = compare(last, withoutManagedFields(live));
+  return minus(minus(minus(appliedSet(last), cmp.modified), cmp.added), cmp.removed);
+}
+
+/**
+ * apimachinery util/managedfields/internal/lastappliedupdater.go `Apply`: an apply by "kubectl" rewrites an
+ * existing last-applied annotation to the applied configuration (without the annotation), so a later client-side
+ * apply diffs against it. Other managers leave it as it is.
+ */
+function withLastApplied(live: KObject | undefined, merged: KObject, config: KObject, manager: string): KObject {
+  if (manager !== 'kubectl' || !live?.metadata?.annotations?.[LAST_APPLIED] || !merged.metadata?.annotations?.[LAST_APPLIED]) return merged;
+  const applied = structuredClone(config);
+  if (applied.metadata?.annotations) {
+    delete applied.metadata.annotations[LAST_APPLIED];
+    if (Object.keys(applied.metadata.annotations).length === 0) delete applied.metadata.annotations;
+  }
+  merged.metadata.annotations = { ...merged.metadata.annotations, [LAST_APPLIED]: JSON.stringify(applied) };
+  return merged;
+}
+
+function applyCore(live: KObject | undefined, config: KObject, ctx: ManagerContext & { force: boolean }): KObject | ConflictSet {
   const entries = readEntries(live?.metadata?.managedFields);
   const base = withoutManagedFields(live) ?? {};
   const configSet = appliedSet(config);
@@ -362,10 +415,18 @@ export function applyConfig(live: KObject | undefined, config: KObject, ctx: Man
   const id = identity({ manager: ctx.manager, operation: 'Apply', apiVersion: ctx.apiVersion, subresource: ctx.subresource });
   const mine = entries.find((e) => identity(e) === id);
 
-  // Prune: fields this manager applied last time but not now, unless another applier also claims them.
+  // Prune: fields this manager applied last time but not now, unless another manager owns them, applier or
+  // updater (structured-merge-diff merge/update.go `prune`, `addBackOwnedItems`: "other appliers or updaters").
   if (mine) {
-    const claimedByOthers = union(...entries.filter((e) => e !== mine && e.operation === 'Apply').map((e) => e.set));
-    const drop = minus(minus(mine.set, configSet), claimedByOthers);
+    const claimedByOthers = union(...entries.filter((e) => e !== mine).map((e) => e.set));
+    const kept = union(configSet, claimedByOthers);
+    // A map or list this manager owned as a whole (".", e.g. after kubectl moved client-side ownership to it)
+    // stays while something below it is still applied or owned: structured-merge-diff removes only leaves and
+    // empty parents (merge/update.go `prune`, `addBackDanglingItems`).
+    const drop = [...minus(mine.set, kept)].filter((k) => {
+      const p = k.slice(0, -1);
+      return ![...kept].some((o) => o.startsWith(p) && o !== k);
+    });
     merged = structuredClone(merged);
     for (const k of drop) deleteAt(merged, unkey(k));
   }
@@ -378,7 +439,7 @@ export function applyConfig(live: KObject | undefined, config: KObject, ctx: Man
     const paths = intersect(e.set, changed);
     if (paths.size) conflicts.push({ entry: e, paths });
   }
-  if (conflicts.length && !ctx.force) throw conflictError(conflicts);
+  if (conflicts.length && !ctx.force) return new ConflictSet(conflicts);
 
   for (const e of entries) {
     if (e === mine) continue;
