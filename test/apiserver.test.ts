@@ -1028,6 +1028,30 @@ describe.skipIf(!KUBECTL)('kubectl', () => {
     expect(third.stderr).toContain('error: Apply failed with 1 conflict: conflict with "kubectl": .spec.entrypoint');
   });
 
+  it('server-side apply merges list-maps by key: each manager owns its items, an updater\'s item stays', async () => {
+    const s = await start();
+    // spec.templateDefaults.container.env is `x-kubernetes-list-type: map` keyed by name in the pinned Argo CRD.
+    const env = (...items: string[]) => manifest(`  entrypoint: main\n  templateDefaults:\n    container:\n      image: busybox\n${items.length ? '      env:\n' : ''}${items.map((i) => `      - name: ${i}\n        value: v${i}\n`).join('')}`);
+    const ref = { apiVersion: ARGO, kind: 'WorkflowTemplate', namespace: 'argo', name: 'tmpl' };
+    const names = () => (s.get(ref)!.spec.templateDefaults.container.env as { name: string }[]).map((e) => e.name);
+    expect((await kubectl(s, ['apply', '--server-side', '--field-manager', 'a', '-f', env('A')])).code).toBe(0);
+    const b = await kubectl(s, ['apply', '--server-side', '--field-manager', 'b', '-f', env('B')]);
+    // b claims entrypoint and image too, with a's values: shared, no conflict; its env item is added beside a's.
+    expect(b).toMatchObject({ code: 0, stderr: '' });
+    expect(names()).toEqual(['A', 'B']);
+    const fields = (m: string) => JSON.stringify(s.get(ref)!.metadata.managedFields!.find((e) => e.manager === m)!.fieldsV1);
+    expect(fields('a')).toContain('"f:env":{"k:{\\"name\\":\\"A\\"}":{".":{},"f:name":{},"f:value":{}}}');
+    expect(fields('b')).not.toContain('A\\"}');
+    // An Update manager (kubectl patch) adds an item; a's next apply leaves it, and drops only a's own item.
+    const patch = { spec: { templateDefaults: { container: { env: [{ name: 'A', value: 'vA' }, { name: 'B', value: 'vB' }, { name: 'C', value: 'vC' }] } } } };
+    expect((await kubectl(s, ['patch', 'wftmpl', 'tmpl', '-n', 'argo', '--type', 'merge', '-p', JSON.stringify(patch)])).code).toBe(0);
+    expect((await kubectl(s, ['apply', '--server-side', '--field-manager', 'a', '-f', env()])).code).toBe(0);
+    expect(names()).toEqual(['B', 'C']);
+    // Changing b's item is a conflict on that item's field, named by key as the server names it.
+    const clash = await kubectl(s, ['apply', '--server-side', '--field-manager', 'a', '-f', manifest('  templateDefaults:\n    container:\n      env:\n      - name: B\n        value: changed\n')]);
+    expect(clash.stderr).toContain('error: Apply failed with 1 conflict: conflict with "b": .spec.templateDefaults.container.env[name="B"].value');
+  });
+
   it('an apply that creates needs create as well as patch; one that updates needs patch', async () => {
     const s = await start();
     s.setAccess([{ verbs: ['get', 'list', 'patch'], apiGroups: ['argoproj.io'], resources: ['workflowtemplates'] }]);

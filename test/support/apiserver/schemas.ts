@@ -82,6 +82,17 @@ export function schemaOf(rt: ResourceType): Schema | undefined {
   return schema;
 }
 
+/** A schema by apiVersion and kind alone (built-in kinds and the pinned Argo CRDs), for callers without the type. */
+export function schemaByKind(apiVersion: string, kind: string): Schema | undefined {
+  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/', 2) : ['', apiVersion];
+  const id = `${group}/${kind}`;
+  if (BUILTIN_SCHEMAS[id]) return BUILTIN_SCHEMAS[id];
+  const file = CRD_FILES[id];
+  if (!file) return undefined;
+  if (!loaded.has(id)) loaded.set(id, pinnedCrdSchema(file, version));
+  return loaded.get(id);
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

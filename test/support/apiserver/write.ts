@@ -4,6 +4,7 @@
 import { alreadyExists, badRequest, conflict, forbidden, internalError, invalid, notFound, type FieldError } from './errors';
 import { applyConfig, incomingManagedFields, recordUpdate } from './fieldmanager';
 import { checkAppliedFields, checkUnknownFields, fieldValidationOf } from './field-validation';
+import { schemaOf } from './schemas';
 import { decodeBody, mediaType, queryBool, readBody, sendJson } from './http';
 import { rfc3339 } from './ids';
 import { assertTypeMatches, assertValidName, createTimeStatus, foldStringData, mergeForUpdate, scrubForCreate } from './objects';
@@ -57,6 +58,7 @@ export async function handleCreate(state: ServerState, ctx: RequestContext, rout
     manager,
     apiVersion: groupVersion(rt),
     now: rfc3339(now),
+    schema: schemaOf(rt),
   });
   tidyManagedFields(obj);
   if (dryRun) {
@@ -139,6 +141,7 @@ function storeUpdate(state: ServerState, ctx: RequestContext, route: ResourceRou
     apiVersion: groupVersion(rt),
     subresource: route.subresource,
     now: rfc3339(state.now()),
+    schema: schemaOf(rt),
   });
   respondObject(state, ctx, rt, 200, commitUpdate(state, rt, old, next, dryRun));
 }
@@ -159,7 +162,7 @@ async function handleApply(state: ServerState, ctx: RequestContext, route: Resou
   checkAppliedFields(route, config);
   checkNameAndNamespace(route, config);
   const now = rfc3339(state.now());
-  const fm = { manager, apiVersion: groupVersion(rt), subresource: route.subresource, now, force };
+  const fm = { manager, apiVersion: groupVersion(rt), subresource: route.subresource, now, force, schema: schemaOf(rt) };
   const live = state.store.get(rt, route.namespace, route.name!);
 
   if (config.metadata.resourceVersion && config.metadata.resourceVersion !== live?.metadata.resourceVersion) {
