@@ -281,6 +281,21 @@ describe.skipIf(!KUBECTL)('deploy after kubectl apply (client-side)', () => {
     expect(owners(c.server.get(SA))['kubectl-client-side-apply/Update']).toContain('f:app.kubernetes.io/version');
   });
 
+  it('after kubectl patch: keeps a field only kubectl added, and stops on one dist/ sets, naming kubectl-patch', async () => {
+    expect((await cli(['deploy', '--env', ENV], { cluster: c })).code).toBe(0);
+    const patch = { metadata: { labels: { 'lab.example/owner': 'ana' } }, spec: { ttlStrategy: { secondsAfterSuccess: 60 } } };
+    expect((await kubectl(['patch', 'wftmpl', 'sleap-roots-pipeline', '-n', NS, '--type', 'merge', '-p', JSON.stringify(patch)])).code).toBe(0);
+    const r = await cli(['deploy', '--env', ENV], { cluster: c });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^FAILED\s+WorkflowTemplate\/sleap-roots-pipeline: Apply failed with 1 conflict: conflict with "kubectl-patch" using argoproj\.io\/v1alpha1: \.spec\.ttlStrategy\.secondsAfterSuccess: another field manager owns these fields; rerun with --force-conflicts/m);
+    expect((await cli(['deploy', '--env', ENV, '--force-conflicts'], { cluster: c })).code).toBe(0);
+    const wt = c.server.get({ ...WT, namespace: NS, name: 'sleap-roots-pipeline' });
+    expect(wt?.spec.ttlStrategy.secondsAfterSuccess).toBe(86400);
+    // The label is kubectl-patch's alone: deploy neither removes nor claims it.
+    expect(wt?.metadata.labels?.['lab.example/owner']).toBe('ana');
+    expect(owners(wt)['kubectl-patch/Update']).toEqual(['f:lab.example/owner']);
+  });
+
   it('fails on a value kubectl apply set and dist/ now changes, saying so, and --force-conflicts takes it over', async () => {
     expect((await kubectl(['apply', '-f', `${path.join(c.dist, ENV)}/`])).code).toBe(0);
     const dist = distWith((l) => (l['app.kubernetes.io/version'] = 'renamed'));
