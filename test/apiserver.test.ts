@@ -351,11 +351,11 @@ describe('objects', () => {
       { op: 'add', path: '/spec/arguments/parameters/-', value: { name: 'q', value: '2' } },
       { op: 'remove', path: '/metadata/labels/b' },
       { op: 'copy', from: '/spec/entrypoint', path: '/spec/onExit' },
-      { op: 'move', from: '/spec/onExit', path: '/spec/moved' },
+      { op: 'move', from: '/spec/onExit', path: '/spec/serviceAccountName' },
     ];
     const jp = await call(s, 'PATCH', `${WF_PATH}/a`, ops, { contentType: 'application/json-patch+json' });
     expect(jp.status).toBe(200);
-    expect(jp.json.spec).toEqual({ entrypoint: 'y', moved: 'y', arguments: { parameters: [{ name: 'p', value: '1' }, { name: 'q', value: '2' }] } });
+    expect(jp.json.spec).toEqual({ entrypoint: 'y', serviceAccountName: 'y', arguments: { parameters: [{ name: 'p', value: '1' }, { name: 'q', value: '2' }] } });
     expect(jp.json.metadata.labels).toEqual({ c: '3' });
     const failedTest = await call(s, 'PATCH', `${WF_PATH}/a`, [{ op: 'test', path: '/spec/entrypoint', value: 'nope' }], { contentType: 'application/json-patch+json' });
     expect(failedTest.status).toBe(422);
@@ -962,6 +962,105 @@ describe.skipIf(!KUBECTL)('kubectl', () => {
     expect(forced.code).toBe(0);
     const got = await kubectl(s, ['get', 'wftmpl', 'tmpl', '-n', 'argo', '-o', 'jsonpath={.spec.entrypoint}']);
     expect(got.stdout).toBe('other');
+  });
+
+  it('unknown fields: apply --server-side is refused whatever --validate says, as structured-merge-diff refuses them', async () => {
+    const s = await start();
+    const file = manifest('  entrypoint: main\n  bogus: 1\n  templates:\n  - name: main\n    container:\n      image: busybox\n      env:\n      - name: A\n        value: b\n        colour: red\n');
+    for (const validate of ['strict', 'ignore']) {
+      const r = await kubectl(s, ['apply', '--server-side', `--validate=${validate}`, '-f', file]);
+      expect(r.code, validate).not.toBe(0);
+      // kubectl prints a Status without a reason as "Error from server: <message>" (cmd/util/helpers.go StandardErrorMessage).
+      expect(r.stderr, validate).toBe(
+        'Error from server: failed to create typed patch object (argo/tmpl; argoproj.io/v1alpha1, Kind=WorkflowTemplate): errors:\n  .spec.bogus: field not declared in schema\n  .spec.templates[0].container.env[name="A"].colour: field not declared in schema\n',
+      );
+    }
+    expect(s.get({ apiVersion: ARGO, kind: 'WorkflowTemplate', namespace: 'argo', name: 'tmpl' })).toBeUndefined();
+    const cm = join(home, 'cm.yaml');
+    writeFileSync(cm, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: argo\nspec:\n  x: 1\n');
+    expect((await kubectl(s, ['apply', '--server-side', '-f', cm])).stderr).toBe('Error from server: failed to create typed patch object (argo/c; /v1, Kind=ConfigMap): .spec: field not declared in schema\n');
+  });
+
+  it('unknown fields on create: Strict is a 400 naming them, Warn a Warning header each, Ignore drops them silently', async () => {
+    const s = await start();
+    const file = manifest('  entrypoint: main\n  bogus: 1\n');
+    const strict = await kubectl(s, ['create', '-f', file]);
+    expect(strict.code).not.toBe(0);
+    expect(strict.stderr).toBe(`Error from server (BadRequest): error when creating "${file}": WorkflowTemplate in version "v1alpha1" cannot be handled as a WorkflowTemplate: strict decoding error: unknown field "spec.bogus"\n`);
+    expect(s.requests.filter((r) => r.method === 'POST').slice(-1)[0].query).toMatchObject({ fieldValidation: 'Strict' });
+
+    const warned = await kubectl(s, ['create', '--validate=warn', '-f', file]);
+    expect(warned).toMatchObject({ code: 0, stdout: 'workflowtemplate.argoproj.io/tmpl created\n', stderr: 'Warning: unknown field "spec.bogus"\n' });
+    expect(s.get({ apiVersion: ARGO, kind: 'WorkflowTemplate', namespace: 'argo', name: 'tmpl' })!.spec).toEqual({ entrypoint: 'main' });
+
+    // kubectl patch sends no fieldValidation (pkg/cmd/patch/patch.go has no --validate): the server's default is Warn.
+    const patched = await kubectl(s, ['patch', 'wftmpl', 'tmpl', '-n', 'argo', '--type', 'merge', '-p', '{"spec":{"other":2,"entrypoint":"x"}}']);
+    expect(patched).toMatchObject({ code: 0, stderr: 'Warning: unknown field "spec.other"\n' });
+    expect(s.requests.filter((r) => r.method === 'PATCH').slice(-1)[0].query.fieldValidation).toBeUndefined();
+    expect(s.get({ apiVersion: ARGO, kind: 'WorkflowTemplate', namespace: 'argo', name: 'tmpl' })!.spec).toEqual({ entrypoint: 'x' });
+
+    const ignored = await kubectl(s, ['replace', '--validate=ignore', '-f', manifest('  entrypoint: second\n  bogus: 1\n')]);
+    expect(ignored).toMatchObject({ code: 0, stderr: '' });
+    expect(s.get({ apiVersion: ARGO, kind: 'WorkflowTemplate', namespace: 'argo', name: 'tmpl' })!.spec).toEqual({ entrypoint: 'second' });
+  });
+
+  it('moves a client-side-applied object to kubectl apply --server-side without conflicts, as the server and kubectl do', async () => {
+    const s = await start();
+    const file = manifest('  entrypoint: main\n');
+    expect(await kubectl(s, ['apply', '-f', file])).toMatchObject({ code: 0, stdout: 'workflowtemplate.argoproj.io/tmpl created\n' });
+    const ref = { apiVersion: ARGO, kind: 'WorkflowTemplate', namespace: 'argo', name: 'tmpl' };
+    expect(s.get(ref)!.metadata.managedFields!.map((e) => `${e.manager}/${e.operation}`)).toEqual(['kubectl-client-side-apply/Update']);
+    // A value the client-side apply set, changed: for manager "kubectl" the server allows it (lastappliedmanager.go).
+    const changed = manifest('  entrypoint: other\n');
+    const ssa = await kubectl(s, ['apply', '--server-side', '-f', changed]);
+    expect(ssa).toMatchObject({ code: 0, stdout: 'workflowtemplate.argoproj.io/tmpl serverside-applied\n', stderr: '' });
+    const after = s.get(ref)!;
+    expect(after.spec).toEqual({ entrypoint: 'other' });
+    // lastappliedupdater.go: the annotation now holds what was applied.
+    expect(JSON.parse(after.metadata.annotations!['kubectl.kubernetes.io/last-applied-configuration'])).toMatchObject({ kind: 'WorkflowTemplate', spec: { entrypoint: 'other' } });
+    // kubectl then applies the annotation as kubectl-last-applied, moves the client-side entry's fields to its own
+    // (apply.go `saveLastApplyAnnotationIfNecessary`, `migrateToSSAIfNecessary`: client-go util/csaupgrade) and
+    // applies again; the apply leaves the applier owning exactly its configuration, and keeps spec.
+    expect(after.metadata.managedFields!.map((e) => `${e.manager}/${e.operation}`)).toEqual(['kubectl/Apply', 'kubectl-last-applied/Apply']);
+    expect(after.metadata.managedFields![0].fieldsV1).toEqual({ 'f:metadata': { 'f:labels': { 'f:app': {} } }, 'f:spec': { 'f:entrypoint': {} } });
+    // Another manager gets the conflict a real server reports.
+    const third = await kubectl(s, ['apply', '--server-side', '--field-manager', 'sleap-roots', '-f', manifest('  entrypoint: third\n')]);
+    expect(third.stderr).toContain('error: Apply failed with 1 conflict: conflict with "kubectl": .spec.entrypoint');
+  });
+
+  it('server-side apply merges list-maps by key: each manager owns its items, an updater\'s item stays', async () => {
+    const s = await start();
+    // spec.templateDefaults.container.env is `x-kubernetes-list-type: map` keyed by name in the pinned Argo CRD.
+    const env = (...items: string[]) => manifest(`  entrypoint: main\n  templateDefaults:\n    container:\n      image: busybox\n${items.length ? '      env:\n' : ''}${items.map((i) => `      - name: ${i}\n        value: v${i}\n`).join('')}`);
+    const ref = { apiVersion: ARGO, kind: 'WorkflowTemplate', namespace: 'argo', name: 'tmpl' };
+    const names = () => (s.get(ref)!.spec.templateDefaults.container.env as { name: string }[]).map((e) => e.name);
+    expect((await kubectl(s, ['apply', '--server-side', '--field-manager', 'a', '-f', env('A')])).code).toBe(0);
+    const b = await kubectl(s, ['apply', '--server-side', '--field-manager', 'b', '-f', env('B')]);
+    // b claims entrypoint and image too, with a's values: shared, no conflict; its env item is added beside a's.
+    expect(b).toMatchObject({ code: 0, stderr: '' });
+    expect(names()).toEqual(['A', 'B']);
+    const fields = (m: string) => JSON.stringify(s.get(ref)!.metadata.managedFields!.find((e) => e.manager === m)!.fieldsV1);
+    expect(fields('a')).toContain('"f:env":{"k:{\\"name\\":\\"A\\"}":{".":{},"f:name":{},"f:value":{}}}');
+    expect(fields('b')).not.toContain('A\\"}');
+    // An Update manager (kubectl patch) adds an item; a's next apply leaves it, and drops only a's own item.
+    const patch = { spec: { templateDefaults: { container: { env: [{ name: 'A', value: 'vA' }, { name: 'B', value: 'vB' }, { name: 'C', value: 'vC' }] } } } };
+    expect((await kubectl(s, ['patch', 'wftmpl', 'tmpl', '-n', 'argo', '--type', 'merge', '-p', JSON.stringify(patch)])).code).toBe(0);
+    expect((await kubectl(s, ['apply', '--server-side', '--field-manager', 'a', '-f', env()])).code).toBe(0);
+    expect(names()).toEqual(['B', 'C']);
+    // Changing b's item is a conflict on that item's field, named by key as the server names it.
+    const clash = await kubectl(s, ['apply', '--server-side', '--field-manager', 'a', '-f', manifest('  templateDefaults:\n    container:\n      env:\n      - name: B\n        value: changed\n')]);
+    expect(clash.stderr).toContain('error: Apply failed with 1 conflict: conflict with "b": .spec.templateDefaults.container.env[name="B"].value');
+  });
+
+  it('an apply that creates needs create as well as patch; one that updates needs patch', async () => {
+    const s = await start();
+    s.setAccess([{ verbs: ['get', 'list', 'patch'], apiGroups: ['argoproj.io'], resources: ['workflowtemplates'] }]);
+    const file = manifest('  entrypoint: main\n');
+    const refused = await kubectl(s, ['apply', '--server-side', '-f', file]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/^Error from server \(Forbidden\): workflowtemplates\.argoproj\.io "tmpl" is forbidden/);
+    s.put({ apiVersion: ARGO, kind: 'WorkflowTemplate', metadata: { name: 'tmpl', namespace: 'argo' }, spec: { entrypoint: 'old' } });
+    expect(await kubectl(s, ['apply', '--server-side', '--force-conflicts', '-f', file])).toMatchObject({ code: 0, stdout: 'workflowtemplate.argoproj.io/tmpl serverside-applied\n' });
   });
 
   it('without the OpenAPI documents kubectl apply needs --validate=false', async () => {

@@ -17,6 +17,36 @@ import { KINDS, objectPath, resourcePath, type KubeList, type KubeObject } from 
 /** The field manager every apply of the CLI uses. */
 export const FIELD_MANAGER = 'sleap-roots';
 
+/**
+ * `fieldValidation` of every write deploy and diff send: Strict, as kubectl's default
+ * `--validate=strict` sends it (kubectl pkg/cmd/util/helpers.go `GetValidationDirective`, passed
+ * by pkg/cmd/apply/apply.go through cli-runtime pkg/resource/helper.go `WithFieldValidation` into
+ * PatchOptions.FieldValidation). Without it the server's default is Warn (apiserver
+ * endpoints/handlers/rest.go `fieldValidation`): a merge patch or create with a field the cluster
+ * does not know would be stored without it. A server-side apply refuses an undeclared field
+ * whatever this says (see {@link failureDetail}); Strict also refuses duplicate fields there.
+ */
+export const FIELD_VALIDATION = 'Strict';
+
+/**
+ * The verbs deploy uses on each object's resource: `get` (read it first, {@link applyOne}),
+ * `patch` (the server-side apply, and the merge patch that adds semaphore keys) and `create`: an
+ * apply that creates the object is also authorized as a create (kubernetes
+ * staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go `PatchResource`:
+ * `createValidation: withAuthorization(..., createAuthorizerAttributes)` with Verb "create", run
+ * when `patcher.applyPatch` finds no object; rest.go `withAuthorization` answers 403 otherwise).
+ * lib/cluster/access.ts reads this list for doctor.
+ */
+export const APPLY_VERBS: readonly string[] = ['get', 'create', 'patch'];
+
+/** The kinds `--prune` lists (by our labels) and deletes from: every kind deploy may own, but namespaces. */
+export const PRUNE_KINDS: readonly string[] = Object.keys(KIND_ORDER)
+  .filter((k) => k !== 'Namespace')
+  .sort((a, b) => KIND_ORDER[b] - KIND_ORDER[a]);
+
+/** `--prune` lists unfinished workflows ({@link templatesInUse}) before deleting templates. */
+export const PRUNE_LIST_WORKFLOWS = { kind: 'Workflow', verb: 'list' } as const;
+
 /** What happened to one object. */
 /** `kept`: a WorkflowTemplate dist/ no longer has, kept by prune because an unfinished workflow uses it. */
 export type ApplyOutcome = 'created' | 'changed' | 'unchanged' | 'configured' | 'pruned' | 'kept' | 'failed' | 'skipped';
@@ -131,6 +161,7 @@ async function applyOne(client: KubeClient, obj: KubeObject, options: DeployOpti
       // A reset takes the limits back from whoever retuned them (`kubectl patch` owns them then).
       force: options.forceConflicts || (isSemaphores && options.resetSemaphores) ? true : undefined,
       dryRun: options.dryRun ? 'All' : undefined,
+      fieldValidation: FIELD_VALIDATION,
     },
     // JSON is YAML: the apply-patch+yaml content type takes it as is.
     body: JSON.stringify(obj),
@@ -184,7 +215,7 @@ async function keepLiveLimits(client: KubeClient, obj: KubeObject, live: KubeObj
     await client.json<KubeObject>({
       method: 'PATCH',
       path: objectPath(obj),
-      query: { fieldManager: options.fieldManager ?? FIELD_MANAGER, dryRun: options.dryRun ? 'All' : undefined },
+      query: { fieldManager: options.fieldManager ?? FIELD_MANAGER, dryRun: options.dryRun ? 'All' : undefined, fieldValidation: FIELD_VALIDATION },
       body: JSON.stringify({ data: missing }),
       contentType: 'application/merge-patch+json',
       signal: options.signal,
@@ -239,7 +270,7 @@ export async function templatesInUse(client: KubeClient, namespace: string, sign
 async function prune(client: KubeClient, desired: readonly KubeObject[], options: DeployOptions): Promise<ObjectResult[]> {
   const keep = new Set(desired.map((o) => `${o.kind}/${o.metadata.name}`));
   const results: ObjectResult[] = [];
-  const skipKinds = ['Namespace'];
+  const skipKinds: string[] = [];
   let inUse = new Map<string, string>();
   try {
     inUse = await templatesInUse(client, options.namespace, options.signal);
@@ -251,9 +282,7 @@ async function prune(client: KubeClient, desired: readonly KubeObject[], options
     results.push(result);
     options.onEvent?.({ type: 'prune', result });
   }
-  const kinds = Object.keys(KIND_ORDER)
-    .filter((k) => !skipKinds.includes(k))
-    .sort((a, b) => KIND_ORDER[b] - KIND_ORDER[a]);
+  const kinds = PRUNE_KINDS.filter((k) => !skipKinds.includes(k));
   for (const kindName of kinds) {
     const kind = KINDS[kindName];
     let list: KubeList;
@@ -298,10 +327,33 @@ async function prune(client: KubeClient, desired: readonly KubeObject[], options
   return results;
 }
 
+/**
+ * The fields the cluster's schema does not know, from a refused write: `unknown field "spec.x"`
+ * (fieldValidation=Strict on a create, update or patch: apimachinery runtime/error.go
+ * `strictDecodingError`, converter.go `recordUnknownField`) or `.spec.x: field not declared in
+ * schema` (any server-side apply: apimachinery util/managedfields/internal/structuredmerge.go
+ * `Apply`, "failed to create typed patch object", answered as a 500 without a reason).
+ */
+export function unknownFieldsOf(e: unknown): string[] {
+  if (!(e instanceof ApiError) || (e.statusCode !== 400 && e.statusCode !== 500)) return [];
+  const strict = /strict decoding error: (.*)$/s.exec(e.message);
+  if (strict) return [...strict[1].matchAll(/unknown field "([^"]+)"/g)].map((m) => m[1]);
+  if (!e.message.includes('failed to create typed patch object')) return [];
+  return [...e.message.matchAll(/(\.[^\s:]+): field not declared in schema/g)].map((m) => m[1].replace(/^\./, ''));
+}
+
 /** One line saying why an apply failed; field conflicts say how to resolve them. */
 export function failureDetail(e: unknown): string {
   if (isFieldConflict(e)) {
-    return `${e.message}: another field manager owns these fields; rerun with --force-conflicts to take them over (its values are overwritten), or remove that manager's changes`;
+    // kubectl's client-side apply records its writes as manager kubectl-client-side-apply
+    // (kubectl pkg/cmd/apply/apply.go `FieldManagerClientSideApply`, an Update); only kubectl's own
+    // `apply --server-side` takes those fields over without a conflict (lastappliedmanager.go).
+    const csa = e.message.includes('"kubectl-client-side-apply"') ? " (set by a client-side 'kubectl apply' of dist/)" : '';
+    return `${e.message}: another field manager owns these fields${csa}; rerun with --force-conflicts to take them over (its values are overwritten), or remove that manager's changes`;
+  }
+  const unknown = unknownFieldsOf(e);
+  if (unknown.length > 0) {
+    return `the cluster does not know field${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')} (its schema for this kind is older or different: for Argo kinds, install the CRDs of the Argo version dist/ is synthesized for; or remove the field from the environment file) [${(e as ApiError).message}]`;
   }
   if (e instanceof ApiError) return `Error from server (${e.reason}): ${e.message}`;
   return e instanceof Error ? e.message : String(e);

@@ -20,7 +20,7 @@
  */
 import { structuredPatch } from 'diff';
 import { stringify } from 'yaml';
-import { FIELD_MANAGER, failureDetail } from './apply';
+import { FIELD_MANAGER, FIELD_VALIDATION, failureDetail } from './apply';
 import { NetworkError, UserError, isAbortError, isStatus } from './errors';
 import type { KubeClient } from './http';
 import { displayName, objectPath, type KubeObject } from './resources';
@@ -104,7 +104,7 @@ async function liveAndMerged(client: KubeClient, obj: KubeObject, options: DiffO
   const merged = await client.json<KubeObject>({
     method: 'PATCH',
     path,
-    query: { fieldManager: options.fieldManager ?? FIELD_MANAGER, force: options.forceConflicts ? true : undefined, dryRun: 'All' },
+    query: { fieldManager: options.fieldManager ?? FIELD_MANAGER, force: options.forceConflicts ? true : undefined, dryRun: 'All', fieldValidation: FIELD_VALIDATION },
     // JSON is YAML: the apply-patch+yaml content type takes it as is.
     body: JSON.stringify(obj),
     contentType: 'application/apply-patch+yaml',

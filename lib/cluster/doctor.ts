@@ -12,6 +12,7 @@ import type { KubeClient } from './http';
 import type { DistTree, Manifest } from './manifests';
 import { KINDS, resourcePath, type KubeList, type KubeObject } from './resources';
 import { semaphoreDrift } from './apply';
+import { describeNeed, requiredPermissions } from './access';
 import { distStaleness } from './staleness';
 
 /** pass / fail; warn: could not be fully verified; info: cannot be checked through the API at all. */
@@ -168,7 +169,7 @@ export async function runDoctor(client: KubeClient, options: DoctorOptions): Pro
   await guard('Argo CRDs', () => checkArgo(client, signal));
   await guard('templates', () => checkTemplates(client, req, ns, options.dist, signal));
   await guard('service account and RBAC', () => checkIdentity(client, req, ns, options.dist, signal));
-  await guard('permissions', () => checkPermissions(client, ns, signal));
+  await guard('permissions', () => checkPermissions(client, ns, options.dist, signal));
   await guard('GPU capacity', () => checkGpus(client, req, options.gpuResourceName ?? 'nvidia.com/gpu', signal));
   await guard('priority classes', () => checkPriorityClasses(client, req, signal));
   await guard('secrets', () => checkSecrets(client, req, ns, signal));
@@ -341,20 +342,15 @@ async function checkIdentity(client: KubeClient, req: Requirements, ns: string, 
   return pass(name, req.identity.map((m) => `${m.object.kind}/${m.object.metadata.name}`).join(', ') || 'none needed');
 }
 
-/** The SelfSubjectAccessReviews doctor asks: what deploy, submit, watch and logs need. */
-export const NEEDED_PERMISSIONS: readonly { verb: string; group: string; resource: string; subresource?: string; why: string }[] = [
-  { verb: 'create', group: 'argoproj.io', resource: 'workflows', why: 'submit' },
-  { verb: 'watch', group: 'argoproj.io', resource: 'workflows', why: 'submit --watch' },
-  { verb: 'list', group: '', resource: 'pods', why: 'logs' },
-  { verb: 'get', group: '', resource: 'pods', subresource: 'log', why: 'logs' },
-  { verb: 'patch', group: 'argoproj.io', resource: 'workflowtemplates', why: 'deploy' },
-];
-
-async function checkPermissions(client: KubeClient, ns: string, signal?: AbortSignal): Promise<CheckResult[]> {
+/**
+ * One SelfSubjectAccessReview per verb and resource that deploy, deploy --prune, submit, watch and
+ * logs use (lib/cluster/access.ts, read from the modules making the calls), for the kinds dist/ holds.
+ */
+async function checkPermissions(client: KubeClient, ns: string, dist: DistTree, signal?: AbortSignal): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
-  for (const p of NEEDED_PERMISSIONS) {
-    const what = `${p.verb} ${p.resource}${p.subresource ? `/${p.subresource}` : ''}${p.group ? `.${p.group}` : ''}`;
-    const name = `may ${what}`;
+  for (const p of requiredPermissions(dist.objects.map((m) => m.object.kind))) {
+    const name = `may ${describeNeed(p)}`;
+    const why = p.neededBy.join(', ');
     const review = await client.json<{ status?: { allowed?: boolean; reason?: string } }>({
       method: 'POST',
       path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
@@ -365,12 +361,12 @@ async function checkPermissions(client: KubeClient, ns: string, signal?: AbortSi
       },
       signal,
     });
-    if (review?.status?.allowed) out.push(pass(name, `allowed in "${ns}" (needed by ${p.why})`));
+    if (review?.status?.allowed) out.push(pass(name, `allowed in "${ns}" (needed by ${why})`));
     else {
       out.push(
         fail(
           name,
-          `not allowed in "${ns}" (needed by ${p.why})${review?.status?.reason ? `: ${review.status.reason}` : ''}`,
+          `not allowed in "${ns}" (needed by ${why})${review?.status?.reason ? `: ${review.status.reason}` : ''}`,
           `ask the cluster admin for a Role in "${ns}" with verbs [${p.verb}] on ${p.group ? `${p.resource}.${p.group}` : p.resource}${p.subresource ? `/${p.subresource}` : ''}, bound to your user`,
         ),
       );

@@ -80,6 +80,17 @@ export function parseParameters(args: readonly string[]): Record<string, string>
   return out;
 }
 
+/**
+ * The calls submit and resubmit make, for doctor (lib/cluster/access.ts). The SelfSubjectReview of
+ * {@link whoAmI} is not among them: every authenticated user may create it (system:basic-user),
+ * and submit goes on without it.
+ */
+export const SUBMIT_CALLS = [
+  { kind: 'WorkflowTemplate', verb: 'get', by: 'submit.ts templateParameters (parameter names checked against it)' },
+  { kind: 'Workflow', verb: 'create', by: 'submit.ts submit' },
+  { kind: 'Workflow', verb: 'get', by: 'submit.ts submit (after a 409 on a retried create), resubmit' },
+] as const;
+
 /** The Kubernetes user the credentials belong to (SelfSubjectReview), or undefined when the API cannot say. */
 export async function whoAmI(client: KubeClient, signal?: AbortSignal): Promise<string | undefined> {
   for (const version of ['v1', 'v1beta1']) {

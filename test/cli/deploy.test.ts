@@ -1,6 +1,10 @@
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { KUBECTL, kubectlPath } from '../support/kubectl';
 import { cli, ENV, NS, startCluster, type TestCluster } from './support/harness';
 import { SHIPPED } from '../support/envs';
 
@@ -27,6 +31,7 @@ describe('deploy', () => {
       expect(q.contentType).toBe('application/apply-patch+yaml');
       expect(q.query.fieldManager).toBe('sleap-roots');
       expect(q.query.force).toBeUndefined();
+      expect(q.query.fieldValidation).toBe('Strict');
     }
     const pipeline = c.server.get({ ...WT, namespace: NS, name: 'sleap-roots-pipeline' });
     expect(pipeline?.metadata.managedFields?.[0]?.manager).toBe('sleap-roots');
@@ -85,6 +90,20 @@ describe('deploy', () => {
     expect(forced.code).toBe(0);
     expect(forced.stdout).toMatch(/^changed\s+WorkflowTemplate\/sleap-roots-pipeline$/m);
     expect(c.server.requests.filter((q) => q.method === 'PATCH').slice(-1)[0].query.force).toBe('true');
+  });
+
+  it('fails clearly on a field the cluster does not know, naming the object, the field and what to do', async () => {
+    const dist = path.join(c.dir, 'dist');
+    fs.cpSync(c.dist, dist, { recursive: true });
+    const file = path.join(dist, ENV, fs.readdirSync(path.join(dist, ENV)).find((f) => f.includes('workflowtemplate-sleap-roots-pipeline')) as string);
+    const doc = parse(fs.readFileSync(file, 'utf8'));
+    doc.spec.podPriority = 5; // removed from Argo's WorkflowSpec long ago: not in the pinned CRD
+    fs.writeFileSync(file, stringify(doc));
+    const r = await cli(['deploy', '--env', ENV, '--kubeconfig', c.kubeconfig, '--dist', dist], { cluster: c, connect: false });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^FAILED\s+WorkflowTemplate\/sleap-roots-pipeline: the cluster does not know field spec\.podPriority \(its schema for this kind is older or different: for Argo kinds, install the CRDs of the Argo version dist\/ is synthesized for; or remove the field from the environment file\) \[failed to create typed patch object \(runai-talmo-lab\/sleap-roots-pipeline; argoproj\.io\/v1alpha1, Kind=WorkflowTemplate\): \.spec\.podPriority: field not declared in schema[^\]]*\]$/m);
+    expect(r.stderr).toMatch(/^error: WorkflowTemplate\/sleap-roots-pipeline \(.*60-workflowtemplate-sleap-roots-pipeline\.yaml\): the cluster does not know field spec\.podPriority/m);
+    expect(c.server.get({ ...WT, namespace: NS, name: 'sleap-roots-pipeline' })).toBeUndefined();
   });
 
   it('stops at the first failure and reports the objects after it as skipped', async () => {
@@ -205,5 +224,88 @@ describe('deploy', () => {
     const r = await cli(['deploy', '--env', 'nope'], { cluster: c });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`^error: .*nope/ does not exist\\n\\s+environments synthesized in .*: ${[...SHIPPED].sort().join(', ')}`, 'm'));
+  });
+});
+
+/** managedFields entries of an object, by manager and operation, with the fields each owns under metadata.labels. */
+function owners(obj: { metadata: { managedFields?: unknown[] } } | undefined): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const e of (obj?.metadata.managedFields ?? []) as { manager: string; operation: string; fieldsV1?: { 'f:metadata'?: { 'f:labels'?: Record<string, unknown> } } }[]) {
+    out[`${e.manager}/${e.operation}`] = Object.keys(e.fieldsV1?.['f:metadata']?.['f:labels'] ?? {}).filter((k) => k.startsWith('f:')).sort();
+  }
+  return out;
+}
+
+describe.skipIf(!KUBECTL)('deploy after kubectl apply (client-side)', () => {
+  let c: TestCluster;
+  let home: string;
+  beforeEach(async () => {
+    c = await startCluster();
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'kubectl-home-'));
+  });
+  afterEach(async () => {
+    await c.close();
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+  const kubectl = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(kubectlPath(), ['--kubeconfig', c.kubeconfig, '--cache-dir', path.join(home, 'cache'), ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home }, timeout: 30_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+      );
+    });
+  const SA = { apiVersion: 'v1', kind: 'ServiceAccount', namespace: NS, name: 'sleap-roots-step' };
+  /** A copy of dist/ with the ServiceAccount's labels changed. */
+  function distWith(change: (labels: Record<string, string>) => void): string {
+    const dist = path.join(c.dir, `dist-${Math.random().toString(36).slice(2)}`);
+    fs.cpSync(c.dist, dist, { recursive: true });
+    const file = path.join(dist, ENV, fs.readdirSync(path.join(dist, ENV)).find((f) => f.includes('serviceaccount')) as string);
+    const doc = parse(fs.readFileSync(file, 'utf8'));
+    change(doc.metadata.labels);
+    fs.writeFileSync(file, stringify(doc));
+    return dist;
+  }
+
+  it('shares the fields kubectl applied with the same values, and keeps those kubectl still owns when dist/ drops them', async () => {
+    const applied = await kubectl(['apply', '-f', `${path.join(c.dist, ENV)}/`]);
+    expect(applied.stderr).toBe('');
+    expect((await cli(['deploy', '--env', ENV], { cluster: c })).code).toBe(0);
+    // Same values: no conflict; both managers own the labels (structured-merge-diff shares unchanged fields).
+    const labels = Object.keys(c.server.get(SA)?.metadata.labels ?? {}).map((k) => `f:${k}`).sort();
+    expect(owners(c.server.get(SA))).toEqual({ 'kubectl-client-side-apply/Update': labels, 'sleap-roots/Apply': labels });
+
+    const dist = distWith((l) => delete l['app.kubernetes.io/version']);
+    const r = await cli(['deploy', '--env', ENV, '--kubeconfig', c.kubeconfig, '--dist', dist], { cluster: c, connect: false });
+    expect(r.code).toBe(0);
+    // deploy stops claiming the label; kubectl-client-side-apply still owns it, so the server keeps it.
+    expect(c.server.get(SA)?.metadata.labels?.['app.kubernetes.io/version']).toBeDefined();
+    expect(owners(c.server.get(SA))['sleap-roots/Apply']).not.toContain('f:app.kubernetes.io/version');
+    expect(owners(c.server.get(SA))['kubectl-client-side-apply/Update']).toContain('f:app.kubernetes.io/version');
+  });
+
+  it('after kubectl patch: keeps a field only kubectl added, and stops on one dist/ sets, naming kubectl-patch', async () => {
+    expect((await cli(['deploy', '--env', ENV], { cluster: c })).code).toBe(0);
+    const patch = { metadata: { labels: { 'lab.example/owner': 'ana' } }, spec: { ttlStrategy: { secondsAfterSuccess: 60 } } };
+    expect((await kubectl(['patch', 'wftmpl', 'sleap-roots-pipeline', '-n', NS, '--type', 'merge', '-p', JSON.stringify(patch)])).code).toBe(0);
+    const r = await cli(['deploy', '--env', ENV], { cluster: c });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^FAILED\s+WorkflowTemplate\/sleap-roots-pipeline: Apply failed with 1 conflict: conflict with "kubectl-patch" using argoproj\.io\/v1alpha1: \.spec\.ttlStrategy\.secondsAfterSuccess: another field manager owns these fields; rerun with --force-conflicts/m);
+    expect((await cli(['deploy', '--env', ENV, '--force-conflicts'], { cluster: c })).code).toBe(0);
+    const wt = c.server.get({ ...WT, namespace: NS, name: 'sleap-roots-pipeline' });
+    expect(wt?.spec.ttlStrategy.secondsAfterSuccess).toBe(86400);
+    // The label is kubectl-patch's alone: deploy neither removes nor claims it.
+    expect(wt?.metadata.labels?.['lab.example/owner']).toBe('ana');
+    expect(owners(wt)['kubectl-patch/Update']).toEqual(['f:lab.example/owner']);
+  });
+
+  it('fails on a value kubectl apply set and dist/ now changes, saying so, and --force-conflicts takes it over', async () => {
+    expect((await kubectl(['apply', '-f', `${path.join(c.dist, ENV)}/`])).code).toBe(0);
+    const dist = distWith((l) => (l['app.kubernetes.io/version'] = 'renamed'));
+    const args = ['deploy', '--env', ENV, '--kubeconfig', c.kubeconfig, '--dist', dist];
+    const r = await cli(args, { cluster: c, connect: false });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^FAILED\s+ServiceAccount\/sleap-roots-step: Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using v1: \.metadata\.labels\.app\.kubernetes\.io\/version: .*set by a client-side 'kubectl apply'/m);
+    expect((await cli([...args, '--force-conflicts'], { cluster: c, connect: false })).code).toBe(0);
+    expect(c.server.get(SA)?.metadata.labels?.['app.kubernetes.io/version']).toBe('renamed');
+    expect(owners(c.server.get(SA))['kubectl-client-side-apply/Update']).not.toContain('f:app.kubernetes.io/version');
   });
 });

@@ -80,6 +80,8 @@ describe('diff', () => {
       expect(q.contentType).toBe('application/apply-patch+yaml');
       expect(q.query.fieldManager).toBe('sleap-roots');
       expect(q.query.dryRun).toBe('All');
+      // The validation deploy's applies ask for, so the dry run refuses what deploy would.
+      expect(q.query.fieldValidation).toBe('Strict');
     }
     expect(c.server.get(PIPELINE)).toBeUndefined();
   });

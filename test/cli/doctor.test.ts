@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { cli, ENV, NS, startCluster, type TestCluster } from './support/harness';
+import type { AccessRule } from '../support/apiserver/index';
+import { cli, ENV, FakeArgo, NS, startCluster, type TestCluster } from './support/harness';
 
 const GPU_NODE = {
   apiVersion: 'v1',
@@ -67,7 +68,8 @@ describe('doctor', () => {
       d.data['pipeline-gpu'] = 'eight';
     });
     c.server.setAccess([
-      { verbs: ['get', 'list', 'watch', 'patch'], apiGroups: ['argoproj.io'], resources: ['*'] },
+      { verbs: ['get', 'list', 'watch', 'patch', 'delete'], apiGroups: ['argoproj.io'], resources: ['*'] },
+      { verbs: ['create'], apiGroups: ['argoproj.io'], resources: ['workflowtemplates'] },
       { verbs: ['*'], apiGroups: ['', 'rbac.authorization.k8s.io', 'scheduling.k8s.io', 'apiextensions.k8s.io'], resources: ['*'] },
     ]);
     const r = await cli(['doctor', '--env', ENV], { cluster: c });
@@ -142,4 +144,64 @@ describe('doctor', () => {
     expect(Date.now() - started).toBeLessThan(5000);
     expect(checks(r.stdout).get('API reachable')).toMatch(/^FAIL error: cannot reach the API server at http:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED .*→ fix: check the server address/);
   });
+});
+
+/** doctor's permission checks (`may <verb> <resource>[/<sub>][.<group>]`), as Role rules in NS. */
+function rulesOf(stdout: string): { name: string; rule: AccessRule }[] {
+  const out: { name: string; rule: AccessRule }[] = [];
+  for (const c of (JSON.parse(stdout) as { checks: { name: string }[] }).checks) {
+    const m = /^may (\S+) ([a-z]+)(\/[a-z]+)?(?:\.(\S+))?$/.exec(c.name);
+    if (m) out.push({ name: c.name, rule: { verbs: [m[1]], apiGroups: [m[4] ?? ''], resources: [m[2] + (m[3] ?? '')], namespaces: [NS] } });
+  }
+  return out;
+}
+
+describe('doctor permissions', () => {
+  let c: TestCluster;
+  beforeEach(async () => {
+    c = await startCluster();
+  });
+  afterEach(async () => {
+    await c.close();
+  });
+
+  it('a Role of exactly the permissions doctor checks lets deploy, deploy --prune, submit, watch and logs succeed; without any one of them doctor fails naming it', async () => {
+    const listed = rulesOf((await cli(['doctor', '--env', ENV, '-o', 'json'], { cluster: c })).stdout);
+    // Every verb deploy sends on the ServiceAccount, and prune's delete, are among them.
+    expect(listed.map((l) => l.name)).toEqual(expect.arrayContaining(['may create serviceaccounts', 'may patch serviceaccounts', 'may delete configmaps', 'may list workflows.argoproj.io', 'may get pods/log']));
+    c.server.setAccess(listed.map((l) => l.rule));
+
+    const deploy = await cli(['deploy', '--env', ENV], { cluster: c });
+    expect(deploy.stderr + deploy.stdout).not.toMatch(/forbidden/i);
+    expect(deploy.code).toBe(0);
+    c.server.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'left-over', namespace: NS, labels: { 'app.kubernetes.io/part-of': 'sleap-roots-pipeline', 'sleap-roots.io/environment': ENV } } });
+    const prune = await cli(['deploy', '--env', ENV, '--prune'], { cluster: c });
+    expect(prune.code).toBe(0);
+    expect(c.server.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: NS, name: 'left-over' })).toBeUndefined();
+
+    const submit = await cli(['submit', '--env', ENV, '-o', 'name'], { cluster: c });
+    expect(submit.stderr).toBe('');
+    expect(submit.code).toBe(0);
+    const name = submit.stdout.trim();
+    const argo = new FakeArgo(c.server, name);
+    argo.start();
+    const pod = argo.startPod('models-downloader');
+    argo.log(pod, ['downloading model']);
+    argo.finishPod(pod);
+    argo.complete('Succeeded');
+    for (const args of [['watch', name], ['logs', name], ['logs', name, '--follow']]) {
+      const r = await cli(args, { cluster: c });
+      expect(r.stderr, args.join(' ')).not.toMatch(/forbidden/i);
+      expect(r.code, args.join(' ')).toBe(0);
+    }
+
+    for (const [i, gone] of listed.entries()) {
+      c.server.setAccess(listed.filter((_, j) => j !== i).map((l) => l.rule));
+      const r = await cli(['doctor', '--env', ENV], { cluster: c });
+      expect(r.code, gone.name).toBe(1);
+      expect(checks(r.stdout).get(gone.name), gone.name).toMatch(/^FAIL not allowed in "runai-talmo-lab" \(needed by /);
+      // Only that permission fails (a missing read may also fail the check that needs it, e.g. templates).
+      expect([...checks(r.stdout)].filter(([k, v]) => k.startsWith('may ') && v.startsWith('FAIL')).map(([k]) => k)).toEqual([gone.name]);
+    }
+  }, 60_000);
 });

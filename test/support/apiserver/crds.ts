@@ -3,6 +3,7 @@
  * deleting it stops serving it and deletes its objects, as the apiextensions server does.
  */
 import type { Catalog, PrinterColumn, ResourceType } from './resources';
+import { crdVersionSchema } from './schemas';
 import type { Store } from './store';
 import type { KObject } from './types';
 
@@ -32,6 +33,7 @@ function typesOf(crd: KObject): ResourceType[] {
         printer: 'default',
         columns: (v.additionalPrinterColumns as PrinterColumn[] | undefined)?.length ? v.additionalPrinterColumns : undefined,
         fromCrd: true,
+        schema: crdVersionSchema(crd, v.name),
       }),
     );
 }

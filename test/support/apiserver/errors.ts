@@ -41,7 +41,9 @@ export class ApiError extends Error {
   }
 
   toStatus(): Status {
-    const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason, code: this.code };
+    const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, code: this.code };
+    // Go omits an empty reason (a plain error answered as 500 has none).
+    if (this.reason) s.reason = this.reason;
     if (this.details) s.details = cleanDetails(this.details);
     return s;
   }

@@ -1,11 +1,15 @@
 /**
  * Field ownership (metadata.managedFields) and server-side apply.
  *
- * Modelled on structured-merge-diff without schemas: every JSON object is a granular struct/map, every list is
- * atomic (how CRDs with unlisted list types behave; core types' associative lists are simplified to atomic).
+ * Modelled on structured-merge-diff: every JSON object is a granular struct/map; a list is atomic unless its schema
+ * (schemas.ts: the CRD's `x-kubernetes-list-type: map` + `x-kubernetes-list-map-keys`, the built-in kinds'
+ * `+listType=map` markers) makes it a map keyed by those fields, whose items are owned, merged and pruned one by one
+ * (`k:{"name":"A"}` path segments, as FieldsV1 writes them).
  * Field sets are kept as sets of paths of `f:<name>` segments, serialized to the real FieldsV1 format.
  */
 import { ApiError } from './errors';
+import { OBJECT_META } from './builtin-schemas';
+import { schemaByKind, type Schema } from './schemas';
 import type { KObject, ManagedFieldsEntry } from './types';
 
 type PathKey = string; // JSON.stringify(string[])
@@ -22,6 +26,8 @@ interface Entry {
 
 export interface ManagerContext {
   manager: string;
+  /** The objects' schema, for list-map keys. @default by apiVersion and kind (schemas.ts), else every list atomic */
+  schema?: Schema;
   apiVersion: string;
   subresource?: string;
   /** RFC3339 time stamped on the entry of the manager doing the write. */
@@ -172,28 +178,65 @@ function writeEntries(entries: Entry[]): ManagedFieldsEntry[] {
 
 // ---- Field sets of objects ----------------------------------------------------------------------------------------
 
-/** The set an applier claims: every leaf of its configuration (scalars and lists). */
-export function appliedSet(config: Record<string, any>): FieldSet {
+type Node = Schema | undefined;
+
+function childSchema(s: Node, name: string, root: boolean): Node {
+  if (root && name === 'metadata') return OBJECT_META;
+  if (!s) return undefined;
+  return s.properties?.[name] ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
+}
+
+/** The key fields of a list-map list, when `v` is one (all items objects). */
+function listKeys(s: Node, ...values: unknown[]): string[] | undefined {
+  const keys = s?.['x-kubernetes-list-type'] === 'map' ? s['x-kubernetes-list-map-keys'] : undefined;
+  if (!keys?.length) return undefined;
+  const arrays = values.filter((v) => v !== undefined);
+  return arrays.length > 0 && arrays.every((v) => Array.isArray(v) && v.every(isObject)) ? keys : undefined;
+}
+
+/** `k:{"containerPort":80,"protocol":"TCP"}`: key fields in name order, as structured-merge-diff serializes them. */
+function itemSegment(item: Record<string, any>, keys: readonly string[]): string {
+  const fields = [...keys].filter((k) => item[k] !== undefined).sort();
+  return `k:${JSON.stringify(Object.fromEntries(fields.map((k) => [k, item[k]])))}`;
+}
+
+function schemaFor(ctx: Pick<ManagerContext, 'schema'>, obj: KObject | undefined): Node {
+  return ctx.schema ?? (obj ? schemaByKind(obj.apiVersion, obj.kind) : undefined);
+}
+
+/** The set an applier claims: every leaf of its configuration (scalars, atomic lists), and each list-map item. */
+export function appliedSet(config: Record<string, any>, schema?: Schema): FieldSet {
   const out: FieldSet = new Set();
-  const walk = (node: Record<string, any>, prefix: string[]) => {
+  const walk = (node: Record<string, any>, prefix: string[], s: Node) => {
+    const root = prefix.length === 0;
     for (const [k, v] of Object.entries(node)) {
       const path = [...prefix, `f:${k}`];
       if (path.length === 1 && (k === 'apiVersion' || k === 'kind')) continue;
       if (v === null || v === undefined) continue;
+      const cs = childSchema(s, k, root);
       if (path.length === 1 && k === 'metadata') {
-        if (isObject(v)) walk(v, path);
+        if (isObject(v)) walk(v, path, cs);
         continue;
       }
       if (stripped(path)) continue;
       if (isObject(v)) {
         // Like a struct field in structured-merge-diff: an empty object claims nothing.
-        walk(v, path);
+        walk(v, path, cs);
+        continue;
+      }
+      const keys = listKeys(cs, v);
+      if (keys && Array.isArray(v)) {
+        for (const item of v as Record<string, any>[]) {
+          const itemPath = [...path, itemSegment(item, keys)];
+          out.add(key(itemPath));
+          walk(item, itemPath, cs?.items);
+        }
         continue;
       }
       out.add(key(path));
     }
   };
-  walk(config, []);
+  walk(config, [], schema);
   return out;
 }
 
@@ -214,10 +257,29 @@ function sameJson(a: unknown, b: unknown): boolean {
   return false;
 }
 
-/** Compares two objects the way structured-merge-diff does: leaves and newly added/removed object nodes. */
-export function compare(lhs: Record<string, any> | undefined, rhs: Record<string, any> | undefined): Comparison {
+/** Compares two objects the way structured-merge-diff does: leaves, list-map items, and added/removed object nodes. */
+export function compare(lhs: Record<string, any> | undefined, rhs: Record<string, any> | undefined, schema?: Schema): Comparison {
   const c: Comparison = { added: new Set(), modified: new Set(), removed: new Set() };
-  const walk = (l: unknown, r: unknown, path: string[]) => {
+  const node = (l: unknown, r: unknown, path: string[]) => {
+    if (path.length === 0 || stripped(path)) return;
+    if (l === undefined) c.added.add(key(path));
+    else if (r === undefined) c.removed.add(key(path));
+  };
+  const walk = (l: unknown, r: unknown, path: string[], s: Node) => {
+    const keys = listKeys(s, l, r);
+    if (keys) {
+      const byKey = (list: unknown) => new Map(((list ?? []) as Record<string, any>[]).map((x) => [itemSegment(x, keys), x]));
+      const lm = byKey(l);
+      const rm = byKey(r);
+      for (const seg of new Set([...lm.keys(), ...rm.keys()])) {
+        const lx = lm.get(seg);
+        const rx = rm.get(seg);
+        walk(lx, rx, [...path, seg], s?.items);
+        node(lx, rx, [...path, seg]);
+      }
+      node(l, r, path);
+      return;
+    }
     const lMap = isObject(l) && Object.keys(l).length > 0;
     const rMap = isObject(r) && Object.keys(r).length > 0;
     const isLeaf = !(lMap || rMap) || (l !== undefined && r !== undefined && isObject(l) !== isObject(r));
@@ -234,13 +296,11 @@ export function compare(lhs: Record<string, any> | undefined, rhs: Record<string
       const child = [...path, `f:${k}`];
       if (child.length === 1 && (k === 'apiVersion' || k === 'kind')) continue;
       if (child.length === 2 && child[0] === 'f:metadata' && META_STRIPPED.has(k)) continue;
-      walk(lo[k], ro[k], child);
+      walk(lo[k], ro[k], child, childSchema(s, k, path.length === 0));
     }
-    if (path.length === 0 || stripped(path)) return;
-    if (l === undefined) c.added.add(key(path));
-    else if (r === undefined) c.removed.add(key(path));
+    node(l, r, path);
   };
-  walk(lhs ?? {}, rhs ?? {}, []);
+  walk(lhs ?? {}, rhs ?? {}, [], schema);
   return c;
 }
 
@@ -278,7 +338,7 @@ export function recordUpdate(
   ctx: ManagerContext,
 ): ManagedFieldsEntry[] {
   const entries = readEntries(base);
-  const cmp = compare(withoutManagedFields(oldObj), withoutManagedFields(newObj));
+  const cmp = compare(withoutManagedFields(oldObj), withoutManagedFields(newObj), schemaFor(ctx, newObj));
   const changed = union(cmp.added, cmp.modified);
   const id = identity({ manager: ctx.manager, operation: 'Update', apiVersion: ctx.apiVersion, subresource: ctx.subresource });
   let mine = entries.find((e) => identity(e) === id);
@@ -295,21 +355,43 @@ export function recordUpdate(
 
 function deleteAt(obj: Record<string, any>, path: string[]): void {
   let cur: any = obj;
-  for (const seg of path.slice(0, -1)) {
-    if (!seg.startsWith('f:') || !isObject(cur)) return;
-    cur = cur[seg.slice(2)];
+  for (const [i, seg] of path.entries()) {
+    const last = i === path.length - 1;
+    if (seg.startsWith('f:') && isObject(cur)) {
+      if (last) delete cur[seg.slice(2)];
+      else cur = cur[seg.slice(2)];
+    } else if (seg.startsWith('k:') && Array.isArray(cur)) {
+      const want = JSON.parse(seg.slice(2)) as Record<string, unknown>;
+      const at = cur.findIndex((x) => isObject(x) && Object.entries(want).every(([k, v]) => sameJson(x[k], v)));
+      if (at < 0) return;
+      if (last) cur.splice(at, 1);
+      else cur = cur[at];
+    } else return;
   }
-  const last = path[path.length - 1];
-  if (isObject(cur) && last.startsWith('f:')) delete cur[last.slice(2)];
 }
 
-function mergeConfig(live: unknown, config: unknown): any {
+/**
+ * The applied configuration merged into the live object: objects field by field, list-maps item by item (live items
+ * the configuration lacks stay, in their place; new ones are appended), other lists replaced whole.
+ */
+function mergeConfig(live: unknown, config: unknown, s: Node, root = true): any {
   if (isObject(live) && isObject(config)) {
     const out: Record<string, any> = { ...live };
     for (const [k, v] of Object.entries(config)) {
       if (v === undefined) continue;
       if (v === null) delete out[k];
-      else out[k] = mergeConfig(live[k], v);
+      else out[k] = mergeConfig(live[k], v, childSchema(s, k, root), false);
+    }
+    return out;
+  }
+  const keys = listKeys(s, live, config);
+  if (keys && Array.isArray(live) && Array.isArray(config)) {
+    const out = [...live];
+    for (const item of config as Record<string, any>[]) {
+      const seg = itemSegment(item, keys);
+      const at = out.findIndex((x) => itemSegment(x, keys) === seg);
+      if (at >= 0) out[at] = mergeConfig(out[at], item, s?.items, false);
+      else out.push(structuredClone(item));
     }
     return out;
   }
@@ -354,23 +436,86 @@ export interface ApplyResult {
  * managedFields, or throws a 409 Conflict naming the other managers' fields it would change.
  */
 export function applyConfig(live: KObject | undefined, config: KObject, ctx: ManagerContext & { force: boolean }): KObject {
+  const first = applyCore(live, config, ctx);
+  if (first instanceof ConflictSet === false) return withLastApplied(live, first as KObject, config, ctx.manager);
+  const { conflicts } = first as ConflictSet;
+  // Moving from client-side to server-side apply (apimachinery util/managedfields/internal/lastappliedmanager.go
+  // `Apply`): for the manager "kubectl" only, conflicts on fields whose live value is still what the last-applied
+  // annotation says (`allowedConflictsFromLastApplied`) are not conflicts: the apply is forced.
+  if (ctx.manager === 'kubectl' && live) {
+    const allowed = allowedFromLastApplied(live);
+    const left = conflicts.map((c) => ({ entry: c.entry, paths: minus(c.paths, allowed) })).filter((c) => c.paths.size > 0);
+    if (left.length === 0) return withLastApplied(live, applyCore(live, config, { ...ctx, force: true }) as KObject, config, ctx.manager);
+    throw conflictError(left);
+  }
+  throw conflictError(conflicts);
+}
+
+class ConflictSet {
+  constructor(readonly conflicts: Array<{ entry: Entry; paths: FieldSet }>) {}
+}
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** The fields of the last-applied annotation whose live values still match it (lastappliedmanager.go). */
+function allowedFromLastApplied(live: KObject): FieldSet {
+  const text = live.metadata?.annotations?.[LAST_APPLIED];
+  if (!text) return new Set();
+  let last: Record<string, any>;
+  try {
+    last = JSON.parse(text) as Record<string, any>;
+  } catch {
+    return new Set();
+  }
+  if (last.apiVersion !== live.apiVersion) return new Set();
+  const schema = schemaByKind(live.apiVersion, live.kind);
+  const cmp = compare(last, withoutManagedFields(live), schema);
+  return minus(minus(minus(appliedSet(last, schema), cmp.modified), cmp.added), cmp.removed);
+}
+
+/**
+ * apimachinery util/managedfields/internal/lastappliedupdater.go `Apply`: an apply by "kubectl" rewrites an
+ * existing last-applied annotation to the applied configuration (without the annotation), so a later client-side
+ * apply diffs against it. Other managers leave it as it is.
+ */
+function withLastApplied(live: KObject | undefined, merged: KObject, config: KObject, manager: string): KObject {
+  if (manager !== 'kubectl' || !live?.metadata?.annotations?.[LAST_APPLIED] || !merged.metadata?.annotations?.[LAST_APPLIED]) return merged;
+  const applied = structuredClone(config);
+  if (applied.metadata?.annotations) {
+    delete applied.metadata.annotations[LAST_APPLIED];
+    if (Object.keys(applied.metadata.annotations).length === 0) delete applied.metadata.annotations;
+  }
+  merged.metadata.annotations = { ...merged.metadata.annotations, [LAST_APPLIED]: JSON.stringify(applied) };
+  return merged;
+}
+
+function applyCore(live: KObject | undefined, config: KObject, ctx: ManagerContext & { force: boolean }): KObject | ConflictSet {
   const entries = readEntries(live?.metadata?.managedFields);
   const base = withoutManagedFields(live) ?? {};
-  const configSet = appliedSet(config);
-  let merged: Record<string, any> = mergeConfig(base, config);
+  const schema = schemaFor(ctx, config);
+  const configSet = appliedSet(config, schema);
+  let merged: Record<string, any> = mergeConfig(base, config, schema);
 
   const id = identity({ manager: ctx.manager, operation: 'Apply', apiVersion: ctx.apiVersion, subresource: ctx.subresource });
   const mine = entries.find((e) => identity(e) === id);
 
-  // Prune: fields this manager applied last time but not now, unless another applier also claims them.
+  // Prune: fields this manager applied last time but not now, unless another manager owns them, applier or
+  // updater (structured-merge-diff merge/update.go `prune`, `addBackOwnedItems`: "other appliers or updaters").
   if (mine) {
-    const claimedByOthers = union(...entries.filter((e) => e !== mine && e.operation === 'Apply').map((e) => e.set));
-    const drop = minus(minus(mine.set, configSet), claimedByOthers);
+    const claimedByOthers = union(...entries.filter((e) => e !== mine).map((e) => e.set));
+    const kept = union(configSet, claimedByOthers);
+    // A map or list this manager owned as a whole (".", e.g. after kubectl moved client-side ownership to it)
+    // stays while something below it is still applied or owned: structured-merge-diff removes only leaves and
+    // empty parents (merge/update.go `prune`, `addBackDanglingItems`).
+    const drop = [...minus(mine.set, kept)].filter((k) => {
+      const p = k.slice(0, -1);
+      return ![...kept].some((o) => o.startsWith(p) && o !== k);
+    });
     merged = structuredClone(merged);
     for (const k of drop) deleteAt(merged, unkey(k));
   }
 
-  const cmp = compare(base, merged);
+  const cmp = compare(base, merged, schema);
   const changed = union(cmp.added, cmp.modified);
   const conflicts: Array<{ entry: Entry; paths: FieldSet }> = [];
   for (const e of entries) {
@@ -378,7 +523,7 @@ export function applyConfig(live: KObject | undefined, config: KObject, ctx: Man
     const paths = intersect(e.set, changed);
     if (paths.size) conflicts.push({ entry: e, paths });
   }
-  if (conflicts.length && !ctx.force) throw conflictError(conflicts);
+  if (conflicts.length && !ctx.force) return new ConflictSet(conflicts);
 
   for (const e of entries) {
     if (e === mine) continue;

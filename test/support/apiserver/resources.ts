@@ -2,6 +2,8 @@
  * The catalog of resource types the stand-in serves, as discovery describes them.
  */
 
+import type { Schema } from './schemas';
+
 export type PrinterKind = 'default' | 'pod' | 'namespace' | 'configmap' | 'secret';
 
 /** A CRD additionalPrinterColumn: `kubectl get` columns after Name. */
@@ -44,6 +46,8 @@ export interface ResourceType {
   fromCrd?: boolean;
   /** Handled by the auth module instead of the store (SelfSubjectReview, SelfSubjectAccessReview). */
   virtual?: boolean;
+  /** The objects' schema (CRDs stored at run time); otherwise schemas.ts finds one by group and kind. */
+  schema?: Schema;
 }
 
 const RW = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];

@@ -1,13 +1,15 @@
 /**
  * Write verbs: create, update (PUT), patch (merge / JSON / strategic) and server-side apply.
  */
-import { alreadyExists, badRequest, conflict, internalError, invalid, notFound, type FieldError } from './errors';
+import { alreadyExists, badRequest, conflict, forbidden, internalError, invalid, notFound, type FieldError } from './errors';
 import { applyConfig, incomingManagedFields, recordUpdate } from './fieldmanager';
+import { checkAppliedFields, checkUnknownFields, fieldValidationOf } from './field-validation';
+import { schemaOf } from './schemas';
 import { decodeBody, mediaType, queryBool, readBody, sendJson } from './http';
 import { rfc3339 } from './ids';
 import { assertTypeMatches, assertValidName, createTimeStatus, foldStringData, mergeForUpdate, scrubForCreate } from './objects';
 import { APPLY_PATCH_YAML, JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, jsonPatch, mergePatch, strategicMergePatch } from './patch';
-import { groupVersion, type ResourceType } from './resources';
+import { groupVersion, qualifiedResource, type ResourceType } from './resources';
 import type { RequestContext, ServerState } from './state';
 import type { KObject } from './types';
 import {
@@ -31,6 +33,7 @@ export async function handleCreate(state: ServerState, ctx: RequestContext, rout
   const manager = managerOf(ctx, 'CreateOptions');
   const body = decodeBody(await readBody(ctx.req), ctx.req.headers['content-type'] ?? '', JSON_BODY_TYPES);
   assertTypeMatches(rt, body);
+  checkUnknownFields(ctx, route, body, fieldValidationOf(ctx, 'CreateOptions'));
   const obj = body;
   const meta = obj.metadata;
   if (rt.namespaced) {
@@ -55,6 +58,7 @@ export async function handleCreate(state: ServerState, ctx: RequestContext, rout
     manager,
     apiVersion: groupVersion(rt),
     now: rfc3339(now),
+    schema: schemaOf(rt),
   });
   tidyManagedFields(obj);
   if (dryRun) {
@@ -96,6 +100,7 @@ export async function handleUpdate(state: ServerState, ctx: RequestContext, rout
   const manager = managerOf(ctx, 'UpdateOptions');
   const body = decodeBody(await readBody(ctx.req), ctx.req.headers['content-type'] ?? '', JSON_BODY_TYPES);
   assertTypeMatches(rt, body);
+  checkUnknownFields(ctx, route, body, fieldValidationOf(ctx, 'UpdateOptions'));
   checkNameAndNamespace(route, body);
   const old = mustGet(state, route);
   checkPreconditions(route, old, body, true);
@@ -119,6 +124,7 @@ export async function handlePatch(state: ServerState, ctx: RequestContext, route
   else if (type === MERGE_PATCH) patched = mergePatch(old, patch);
   else patched = strategicMergePatch(old, patch);
   assertTypeMatches(rt, patched);
+  checkUnknownFields(ctx, route, patched, fieldValidationOf(ctx, 'PatchOptions'));
   checkNameAndNamespace(route, patched);
   checkPreconditions(route, old, patched, false);
   storeUpdate(state, ctx, route, old, patched, manager, dryRun);
@@ -135,6 +141,7 @@ function storeUpdate(state: ServerState, ctx: RequestContext, route: ResourceRou
     apiVersion: groupVersion(rt),
     subresource: route.subresource,
     now: rfc3339(state.now()),
+    schema: schemaOf(rt),
   });
   respondObject(state, ctx, rt, 200, commitUpdate(state, rt, old, next, dryRun));
 }
@@ -150,10 +157,12 @@ async function handleApply(state: ServerState, ctx: RequestContext, route: Resou
   const force = queryBool(ctx.query.get('force'));
   const config = decodeBody(await readBody(ctx.req), APPLY_PATCH_YAML, [APPLY_PATCH_YAML]);
   assertTypeMatches(rt, config);
+  fieldValidationOf(ctx, 'PatchOptions');
   if (config.metadata.managedFields !== undefined) throw badRequest('metadata.managedFields must be nil');
+  checkAppliedFields(route, config);
   checkNameAndNamespace(route, config);
   const now = rfc3339(state.now());
-  const fm = { manager, apiVersion: groupVersion(rt), subresource: route.subresource, now, force };
+  const fm = { manager, apiVersion: groupVersion(rt), subresource: route.subresource, now, force, schema: schemaOf(rt) };
   const live = state.store.get(rt, route.namespace, route.name!);
 
   if (config.metadata.resourceVersion && config.metadata.resourceVersion !== live?.metadata.resourceVersion) {
@@ -171,6 +180,12 @@ async function handleApply(state: ServerState, ctx: RequestContext, route: Resou
 
   if (!live) {
     if (route.subresource) throw notFound(rt, route.name!);
+    // An apply that creates is authorized as a create as well (the filter checked patch): kubernetes
+    // staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go `PatchResource` passes
+    // `withAuthorization(..., createAuthorizerAttributes)` (Verb "create") as createValidation;
+    // rest.go `withAuthorization` answers errors.NewForbidden(gr, name, reason): RBAC gives no reason.
+    const createAttrs = { verb: 'create', apiGroup: rt.group, resource: rt.resource, namespace: route.namespace, name: route.name };
+    if (!state.access.allows(createAttrs)) throw forbidden(`${qualifiedResource(rt)} "${route.name}" is forbidden: `, { name: route.name, group: rt.group, kind: rt.resource });
     ensureNamespace(state, rt, route.namespace);
     scrubForCreate(cfg);
     delete cfg.metadata.resourceVersion;
