@@ -14,6 +14,7 @@ import { KINDS, resourcePath, type KubeList, type KubeObject } from './resources
 import { semaphoreDrift } from './apply';
 import { describeNeed, requiredPermissions } from './access';
 import { distStaleness } from './staleness';
+import { EXISTING_IDENTITY_GRANTS } from '../scheduling/cluster';
 
 /** pass / fail; warn: could not be fully verified; info: cannot be checked through the API at all. */
 export type CheckLevel = 'pass' | 'warn' | 'fail' | 'info';
@@ -338,8 +339,45 @@ async function checkIdentity(client: KubeClient, req: Requirements, ns: string, 
   }
   const fix = `deploy: npx sleap-roots deploy --env ${dist.environment}`;
   if (missing.length > 0) return fail(name, `missing: ${missing.join(', ')}`, fix);
+  const existing = existingServiceAccounts(req);
+  if (existing.length > 0) return checkExistingAccounts(client, existing, ns, signal);
   if (differing.length > 0) return fail(name, `differs from dist/: ${differing.join('; ')}`, fix);
   return pass(name, req.identity.map((m) => `${m.object.kind}/${m.object.metadata.name}`).join(', ') || 'none needed');
+}
+
+/**
+ * Service accounts the templates run as that dist/ does not create (`identity.create: false`):
+ * the names in `spec.serviceAccountName`, `spec.templates[].serviceAccountName` and
+ * `spec.executor.serviceAccountName` without a ServiceAccount object beside them.
+ */
+function existingServiceAccounts(req: Requirements): string[] {
+  const created = new Set(req.identity.filter((m) => m.object.kind === 'ServiceAccount').map((m) => m.object.metadata.name));
+  const names = new Set<string>();
+  for (const m of req.templates) {
+    const spec = (m.object as { spec?: { serviceAccountName?: string; executor?: { serviceAccountName?: string }; templates?: Array<{ serviceAccountName?: string }> } }).spec;
+    for (const n of [spec?.serviceAccountName, spec?.executor?.serviceAccountName, ...(spec?.templates ?? []).map((t) => t.serviceAccountName)]) {
+      if (n && !created.has(n)) names.add(n);
+    }
+  }
+  return [...names].sort();
+}
+
+/** The admin-made accounts exist (what they may do is the admin's: the fix lists it). */
+async function checkExistingAccounts(client: KubeClient, names: readonly string[], ns: string, signal?: AbortSignal): Promise<CheckResult> {
+  const name = 'service account and RBAC';
+  const grants = `the cluster admin provides, for ${names.join(', ')} in "${ns}": ${EXISTING_IDENTITY_GRANTS.join('; ')}`;
+  const missing: string[] = [];
+  for (const sa of names) {
+    try {
+      await client.json({ path: `/api/v1/namespaces/${encodeURIComponent(ns)}/serviceaccounts/${encodeURIComponent(sa)}`, signal });
+    } catch (e) {
+      if (isStatus(e, 404)) missing.push(sa);
+      else if (isStatus(e, 403)) return warn(name, `cannot read ServiceAccount/${sa} to check it exists (identity.create: false)`, grants);
+      else throw e;
+    }
+  }
+  if (missing.length > 0) return fail(name, `missing: ${missing.map((n) => `ServiceAccount/${n}`).join(', ')} (identity.create: false: the admin creates it)`, grants);
+  return pass(name, `${names.map((n) => `ServiceAccount/${n}`).join(', ')} exists (made by the admin; its RBAC is theirs: ${EXISTING_IDENTITY_GRANTS[1]})`);
 }
 
 /**

@@ -95,9 +95,19 @@ const TRANSIENT_STATUS = new Set([429, 500, 502, 503, 504]);
 /** Socket errors worth another attempt. */
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_STREAM_PREMATURE_CLOSE']);
 
+/**
+ * A 500 that every attempt would get: a server-side apply whose object does not fit the schema
+ * (an unknown field) fails while the typed patch is built, with a 500 and no reason, whatever
+ * fieldValidation says (apimachinery pkg/util/managedfields/internal/structuredmerge.go Apply:
+ * "failed to create typed patch object"). Retrying it only delays the message.
+ */
+function isDeterministic500(e: ApiError): boolean {
+  return e.statusCode === 500 && /^failed to create typed (patch|live) object/.test(e.status.message ?? '');
+}
+
 /** True when another attempt may succeed. */
 export function isTransient(e: unknown): boolean {
-  if (e instanceof ApiError) return TRANSIENT_STATUS.has(e.statusCode);
+  if (e instanceof ApiError) return TRANSIENT_STATUS.has(e.statusCode) && !isDeterministic500(e);
   if (e instanceof NetworkError) return TRANSIENT_CODES.has(e.code);
   return false;
 }

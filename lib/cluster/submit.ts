@@ -20,6 +20,7 @@ import {
   SUBMITTED_WITH,
   toLabelValue,
 } from './labels';
+import { FIELD_VALIDATION } from './apply';
 import { KINDS, resourcePath, type KubeObject } from './resources';
 import type { Parameter, Workflow } from './workflow';
 
@@ -190,7 +191,9 @@ export async function submit(client: KubeClient, options: SubmitOptions): Promis
       return await client.json<Workflow>({
         method: 'POST',
         path: resourcePath(KINDS.Workflow, options.namespace),
-        query: { dryRun: options.dryRun ? 'All' : undefined },
+        // Strict, as kubectl create does by default (and deploy): a Workflow field the cluster's CRD
+        // does not know is refused instead of silently dropped.
+        query: { dryRun: options.dryRun ? 'All' : undefined, fieldValidation: FIELD_VALIDATION },
         body: wf,
         signal: options.signal,
       });

@@ -104,6 +104,9 @@ describe('deploy', () => {
     expect(r.stdout).toMatch(/^FAILED\s+WorkflowTemplate\/sleap-roots-pipeline: the cluster does not know field spec\.podPriority \(its schema for this kind is older or different: for Argo kinds, install the CRDs of the Argo version dist\/ is synthesized for; or remove the field from the environment file\) \[failed to create typed patch object \(runai-talmo-lab\/sleap-roots-pipeline; argoproj\.io\/v1alpha1, Kind=WorkflowTemplate\): \.spec\.podPriority: field not declared in schema[^\]]*\]$/m);
     expect(r.stderr).toMatch(/^error: WorkflowTemplate\/sleap-roots-pipeline \(.*60-workflowtemplate-sleap-roots-pipeline\.yaml\): the cluster does not know field spec\.podPriority/m);
     expect(c.server.get({ ...WT, namespace: NS, name: 'sleap-roots-pipeline' })).toBeUndefined();
+    // The same answer on every attempt: sent once, not retried as a transient 500.
+    expect(r.stdout).not.toContain('gave up after');
+    expect(c.server.requests.filter((q) => q.method === 'PATCH' && q.path.endsWith('/workflowtemplates/sleap-roots-pipeline'))).toHaveLength(1);
   });
 
   it('stops at the first failure and reports the objects after it as skipped', async () => {

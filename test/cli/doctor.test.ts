@@ -205,3 +205,25 @@ describe('doctor permissions', () => {
     }
   }, 60_000);
 });
+
+describe('doctor with an existing service account (identity.create: false)', () => {
+  const PROD_NS = 'runai-talmo-lab-prod';
+  let c: TestCluster;
+  beforeEach(async () => {
+    c = await startCluster({ namespaces: [PROD_NS], objects: [GPU_NODE, ...classes] });
+    const d = await cli(['deploy', '--env', 'production'], { cluster: c });
+    expect(d.code, d.stderr).toBe(0);
+  });
+  afterEach(async () => {
+    await c.close();
+  });
+
+  it('fails while the admin has not made the account, naming it and what it needs, and passes once it exists', async () => {
+    const before = checks((await cli(['doctor', '--env', 'production'], { cluster: c })).stdout).get('service account and RBAC');
+    expect(before).toMatch(/^FAIL missing: ServiceAccount\/sleap-roots-runner \(identity\.create: false: the admin creates it\)/);
+    expect(before).toContain('create and patch on workflowtaskresults');
+    c.server.put({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'sleap-roots-runner', namespace: PROD_NS } });
+    const after = checks((await cli(['doctor', '--env', 'production'], { cluster: c })).stdout).get('service account and RBAC');
+    expect(after).toMatch(/^PASS ServiceAccount\/sleap-roots-runner exists \(made by the admin/);
+  });
+});

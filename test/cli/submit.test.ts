@@ -43,6 +43,9 @@ describe('submit', () => {
     });
     expect(wf.metadata.annotations?.['sleap-roots.io/submitted-by']).toBe('test-user; local tester@lab-pc');
     expect(wf.metadata.annotations?.['sleap-roots.io/submitted-with']).toBe('sleap-roots-cli 0.1.0');
+    // Created with strict field validation, as deploy applies: an unknown field is refused, not dropped.
+    const create = c.server.requests.find((q) => q.method === 'POST' && q.path.endsWith('/workflows'));
+    expect(create?.query.fieldValidation).toBe('Strict');
   });
 
   it('prints only the name with -o name', async () => {
