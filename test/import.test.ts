@@ -154,7 +154,11 @@ describe('import of the Run:AI seed', () => {
     for (const o of objects) expect(o.metadata.namespace, `${o.kind} ${o.metadata.name}`).toBe('runai-talmo-lab');
     for (const s of STEPS) expect(stepOf(objects, s).metadata.labels.project, s).toBe('talmo-lab');
     expect(JSON.stringify(parse(result.text))).not.toMatch(/busch-lab|tye-lab/); // named only in the explanations
-    expect(parse(result.text).serviceAccountName).toBe('argo-workflow');
+    // the seed runs as an account its files do not create: used as it is, never created over it
+    expect(parse(result.text).identity).toEqual({ serviceAccountName: 'argo-workflow', create: false });
+    expect(objects.some((o) => o.kind === 'ServiceAccount' || o.kind === 'Role' || o.kind === 'RoleBinding')).toBe(false);
+    for (const s of STEPS) expect(stepOf(objects, s).executor?.serviceAccountName, s).toBe('argo-workflow');
+    expect(pipelineOf(objects).spec.serviceAccountName).toBe('argo-workflow');
   });
 
   it('explains every pitfall it corrected, at the seed\'s file, line and field', () => {
@@ -174,10 +178,9 @@ describe('import of the Run:AI seed', () => {
     expect(m).toMatch(/first container/);
     // ... and in the written file, as comments beside the fields
     expect(result.text).toMatch(/# corrected: gpu-fraction moved onto the pod \(it never reached one\) \(test\/fixtures\/seed\/runai\/predictor-template\.yaml:10\)\n(\s+# [^\n]*\n)*\s+gpu: \{ fraction: 0\.5 \}/);
-    // the one thing listed: today's schema creates the service account it names
-    expect(result.text).toMatch(/^# Not expressed, left out \(1\):$/m);
-    expect(result.unexpressed.map((f) => [f.file, f.line, f.field])).toEqual([['test/fixtures/seed/runai/sleap-roots-workflow.yaml', 12, 'spec.serviceAccountName']]);
-    expect(result.unexpressed[0].message).toMatch(/create that ServiceAccount.*existing account without creating it has no field/);
+    expect(at('spec.serviceAccountName', 'sleap-roots-workflow.yaml')?.message).toMatch(/does not create it; identity: \{serviceAccountName: argo-workflow, create: false\}/);
+    // nothing left out: every field of the seed has a place
+    expect(result.unexpressed).toEqual([]);
   });
 
   it('is deterministic', () => {
@@ -314,8 +317,9 @@ describe('sleap-roots import', () => {
     expect(r.code).toBe(0);
     expect(parse(r.stdout).namespace).toBe('runai-talmo-lab');
     expect(r.stderr).toMatch(/^corrected: .*predictor-template\.yaml:10: metadata\.annotations\.gpu-fraction: /m);
-    expect(r.stderr).toMatch(/^warning: not expressed: .*sleap-roots-workflow\.yaml:12: spec\.serviceAccountName: /m);
-    expect(r.stderr).toMatch(/imported: \d+ corrections, 1 thing not expressed/);
+    expect(r.stderr).toMatch(/^corrected: .*sleap-roots-workflow\.yaml:12: spec\.serviceAccountName: /m);
+    expect(r.stderr).not.toMatch(/^warning: not expressed/m);
+    expect(r.stderr).toMatch(/imported: \d+ corrections, 0 things not expressed/);
     // a folder reads its YAML files, as kubectl apply -f DIR does: the same result
     const dir = await cli(['import', path.join(SEED, 'runai')], { cwd: tmp });
     expect(dir.code).toBe(0);

@@ -148,10 +148,16 @@ export function translate(objects: readonly SourceObject[], options: TranslateOp
   }
 
   if (typeof spec.serviceAccountName === 'string') {
-    config.serviceAccountName = spec.serviceAccountName;
-    // Today's schema creates the account it names (ServiceAccount, Role, RoleBinding, token Secret);
-    // using one the cluster's admins created, without creating it, has no field yet.
-    ctx.cannotExpress(holder, ['spec', 'serviceAccountName'], `written as serviceAccountName: ${spec.serviceAccountName}, which makes the synth create that ServiceAccount with its Role, RoleBinding and token Secret; using an existing account without creating it has no field today: if the cluster's admins created ${spec.serviceAccountName}, do not deploy those four objects over it`);
+    const name = spec.serviceAccountName;
+    if (objects.some((o) => o.kind === 'ServiceAccount' && o.name === name)) {
+      config.identity = { serviceAccountName: name };
+    } else {
+      // The input runs as an account it does not create: the cluster's admins made it. Keep it so:
+      // identity.create: false emits no ServiceAccount, Role, RoleBinding or token Secret over it.
+      config.identity = { serviceAccountName: name, create: false };
+      ctx.corrected(holder, ['spec', 'serviceAccountName'], ['identity', 'create'], 'an existing service account, not created',
+        `the input runs as ${name} and does not create it; identity: {serviceAccountName: ${name}, create: false} keeps using that account and emits no ServiceAccount, Role, RoleBinding or token Secret over it (\`sleap-roots doctor\` checks that it exists; the admin grants create and patch on workflowtaskresults)`);
+    }
   }
   config.volumes = volumes;
   const parameters = parametersOf(ctx, holder, spec);
