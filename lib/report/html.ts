@@ -50,7 +50,7 @@ function timelineRows(w: WorkflowReport): string {
 
 function failureRow(r: ScanReport): string {
   const tail = r.logTail && r.logTail.length > 0 ? `<pre>${e(r.logTail.join('\n'))}</pre>` : `<span class="note">${e(r.logTailUnavailable ?? 'no log lines')}</span>`;
-  return `<tr class="result-failed" data-scan="${e(r.scan)}"><td>${e(r.scan)}</td><td>${e(r.step ?? '')}</td><td>${e(r.exitCode ?? 'none recorded')}</td><td>${e(r.detail)}</td><td>${e(r.message ?? '')}</td><td>${tail}</td></tr>`;
+  return `<tr class="result-failed"><td>${e(r.scan)}</td><td>${e(r.step ?? '')}</td><td>${e(r.exitCode ?? 'none recorded')}</td><td>${e(r.detail)}</td><td>${e(r.message ?? '')}</td><td>${tail}</td></tr>`;
 }
 
 function scansSection(w: WorkflowReport): string {
