@@ -4,7 +4,10 @@
  * `<parent>(N)` (workflow/controller/operator.go executeTemplate: initializeExecutableNode(...,
  * NodeTypeRetry, ...) then one child per attempt; pkg/apis/workflow/v1alpha1/workflow_types.go
  * NodeTypeRetry). An item of a fanned-out task (withSequence) is named `<task>(<index>:<value>)`,
- * and the exit handler `<workflow>.onExit`.
+ * and the exit handler (`hooks.exit`, the gate) `<workflow>.onExit` (operator.go operate:
+ * HasExitHook, common.GenerateOnExitNodeName). A Pod node's phase, message, startedAt/finishedAt
+ * and outputs.exitCode stay in the status after its pod is gone; startedAt is set when the node
+ * is created (operator.go initializeNode), so it includes the time the pod waited Pending.
  */
 import { gunzipSync } from 'node:zlib';
 import type { ArgoNode, Workflow } from '../cluster/workflow';
