@@ -153,6 +153,27 @@ describe.each(SHELLS.map((s) => [s.join(' '), s] as const))('under %s', (_name, 
     expect(gate.stdout).not.toContain('sleap-roots-report/v1');
   });
 
+  it('the gate logs at most SLEAP_ROOTS_REPORT_LOG_LIMIT rows and says how many it judged', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-limit-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'chunks'));
+      fs.mkdirSync(path.join(dir, 'outcomes', 'predictor'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'chunk-count'), '1\n');
+      fs.writeFileSync(path.join(dir, 'chunks', '0'), 's1\ns2\ns3\n');
+      fs.writeFileSync(path.join(dir, 'outcomes', 'predictor', '0'), '0\ts1\n1\ts2\n0\ts3\n');
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', SLEAP_ROOTS_RUN_DIR: dir, SLEAP_ROOTS_SCAN_STEPS: 'predictor=0,3', SLEAP_ROOTS_MESSAGE_FILE: path.join(dir, 'message'), SLEAP_ROOTS_REPORT_LOG_LIMIT: '2' };
+      const r = spawnSync(shell[0], [...shell.slice(1), '-c', shellScript('gate'), 'gate'], { env, encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      const log = parseGateLog(r.stderr.split('\n'));
+      expect(log.rows.map((x) => x.scan)).toEqual(['s1', 's2']);
+      expect(log.end).toEqual({ printed: 2, judged: 3 });
+      // report.tsv still has every scan.
+      expect(fs.readFileSync(path.join(dir, 'report.tsv'), 'utf8').trim().split('\n')).toHaveLength(4);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a workflow that did not succeed never passes the gate, even with every scan done', async () => {
     const b = batch({ shell, scans: scans(2) });
     await b.list();
