@@ -278,7 +278,11 @@ function missingPods(attempts: readonly Attempt[]): string[] {
   ];
 }
 
-function workflowReport(input: WorkflowInput, now: number): WorkflowReport {
+/**
+ * The report of one workflow at time `now` (milliseconds since the epoch). A run's workflows can
+ * be reported one by one (their logs dropped after each) and joined with {@link joinReports}.
+ */
+export function workflowReport(input: WorkflowInput, now: number): WorkflowReport {
   const wf = input.workflow;
   const unavailable: string[] = [];
   let nodes: ReportNode[] = [];
@@ -315,17 +319,30 @@ function sumCounts(list: readonly (ScanCounts | undefined)[]): ScanCounts | unde
   return list.reduce<ScanCounts>((s, c) => ({ total: s.total + c!.total, succeeded: s.succeeded + c!.succeeded, partial: s.partial + c!.partial, failed: s.failed + c!.failed }), { total: 0, succeeded: 0, partial: 0, failed: 0 });
 }
 
-/** The report of the workflows given, in the order given. */
-export function buildReport(o: ReportOptions): Report {
-  const workflows = o.workflows.map((w) => workflowReport(w, o.now));
-  const running = o.workflows.some((w) => !isCompleted(w.workflow));
+/** Options of {@link joinReports}. */
+export interface JoinOptions {
+  readonly namespace: string;
+  readonly run?: string;
+  readonly now: number;
+  /** Some workflow had not finished: the report says when it was measured. */
+  readonly running: boolean;
+}
+
+/** The report of workflow reports made by {@link workflowReport}, in the order given. */
+export function joinReports(workflows: readonly WorkflowReport[], o: JoinOptions): Report {
   return {
     apiVersion: REPORT_API_VERSION,
     kind: 'Report',
     namespace: o.namespace,
     run: o.run,
-    asOf: running ? new Date(o.now).toISOString() : undefined,
+    asOf: o.running ? new Date(o.now).toISOString() : undefined,
     workflows,
     totals: { scans: sumCounts(workflows.map((w) => w.scans.counts)), gpuHours: round(workflows.reduce((s, w) => s + w.gpu.totalHours, 0), 4) },
   };
+}
+
+/** The report of the workflows given, in the order given. */
+export function buildReport(o: ReportOptions): Report {
+  const workflows = o.workflows.map((w) => workflowReport(w, o.now));
+  return joinReports(workflows, { ...o, running: o.workflows.some((w) => !isCompleted(w.workflow)) });
 }

@@ -5,7 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../cluster/errors';
-import { buildReport } from '../../report/build';
+import { isCompleted } from '../../cluster/workflow';
+import { joinReports, workflowReport } from '../../report/build';
 import { collect, getWorkflow, runWorkflows } from '../../report/collect';
 import { renderHtml } from '../../report/html';
 import { renderMarkdown } from '../../report/markdown';
@@ -39,9 +40,11 @@ export async function reportCommand(s: Session, name: string | undefined, o: Rep
   const client = await s.client();
   const signal = s.io.signal;
   const workflows = o.run ? await runWorkflows(client, namespace, o.run, signal) : [await getWorkflow(client, namespace, name!, signal)];
-  const inputs = [];
-  for (const wf of workflows) inputs.push(await collect(client, wf, { namespace, signal }));
-  const report = buildReport({ namespace, run: o.run, now: s.io.now(), workflows: inputs });
+  const now = s.io.now();
+  // One workflow at a time: its pods' logs are dropped once its report is made.
+  const reports = [];
+  for (const wf of workflows) reports.push(workflowReport(await collect(client, wf, { namespace, signal }), now));
+  const report = joinReports(reports, { namespace, run: o.run, now, running: workflows.some((w) => !isCompleted(w)) });
   const text = s.redactor.redact(render(report, format));
   const out = o.out ?? (format === 'html' ? defaultFile(o.run ? `run-${o.run}` : name!) : '-');
   if (out === '-') {
