@@ -59,14 +59,18 @@ describe('attempts (the timeline)', () => {
     expect(w.attempts.find((a) => a.name === 'onExit(0)')).toMatchObject({ state: 'running', durationSeconds: 40 });
   });
 
-  it('tells evictions and stops from outside (143) apart from deletions', () => {
+  it('tells evictions, preemptions and stops from outside (143) apart from deletions', () => {
     const r = reportRun();
     const nodes = r.workflow.status!.nodes!;
-    Object.assign(nodes[`${WF}-p-pred-0-0`], { phase: 'Failed', message: 'The node was low on resource: memory. Pod was evicted.' });
+    Object.assign(nodes[`${WF}-p-pred-0-0`], { phase: 'Failed', message: 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 20Mi.' });
     Object.assign(nodes[`${WF}-p-pred-1-0`], { phase: 'Failed', message: 'main: Error (exit code 143)', outputs: { exitCode: '143' } });
-    const w = buildReport({ namespace: NAMESPACE, now: NOW, workflows: [{ workflow: r.workflow, pods: [], logs: new Map() }] }).workflows[0];
+    Object.assign(nodes[`${WF}-p-trait-1-0`], { phase: 'Failed', message: 'main: Error (exit code 143)', outputs: { exitCode: '143' } });
+    const preempted = r.pods.find((p) => p.metadata.annotations?.['workflows.argoproj.io/node-id'] === `${WF}-p-trait-1-0`)!;
+    (preempted.status as { conditions?: unknown[] }).conditions = [{ type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler' }];
+    const w = buildReport({ namespace: NAMESPACE, now: NOW, workflows: [{ workflow: r.workflow, pods: [preempted], logs: new Map() }] }).workflows[0];
     expect(w.attempts.find((a) => a.name === 'predictor(0:0)(0)')?.interruption).toBe('evicted');
     expect(w.attempts.find((a) => a.name === 'predictor(1:1)(0)')?.interruption).toBe('stopped');
+    expect(w.attempts.find((a) => a.name === 'trait-extractor(1:1)(0)')?.interruption).toBe('preempted');
     expect(w.attempts.find((a) => a.name === 'predictor(0:0)(1)')?.interruption).toBeUndefined();
   });
 

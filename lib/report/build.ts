@@ -76,6 +76,7 @@ const STATES: Readonly<Record<string, AttemptState>> = {
 interface PodStatus {
   reason?: string;
   message?: string;
+  conditions?: { type?: string; status?: string; reason?: string }[];
   containerStatuses?: { name: string; state?: { running?: { startedAt?: string }; terminated?: { startedAt?: string; finishedAt?: string; exitCode?: number } } }[];
 }
 
@@ -87,8 +88,12 @@ interface PodStatus {
  */
 function interruptionOf(node: ReportNode, pod: KubeObject | undefined): Interruption | undefined {
   const status = pod?.status as PodStatus | undefined;
+  // core/v1 PodConditionType DisruptionTarget (Kubernetes >= 1.26): why the pod is being deleted.
+  const disruption = status?.conditions?.find((c) => c.type === 'DisruptionTarget' && c.status === 'True');
+  if (disruption?.reason === 'PreemptionByScheduler') return 'preempted';
   if (node.message === 'pod deleted') return 'deleted';
-  if (status?.reason === 'Evicted' || /\bevict/i.test(node.message ?? '')) return 'evicted';
+  // The kubelet's eviction message ("The node was low on resource: memory. ...") becomes the node's.
+  if (status?.reason === 'Evicted' || disruption?.reason === 'TerminationByKubelet' || /\bevict|^The node was low on resource/i.test(node.message ?? '')) return 'evicted';
   const code = node.outputs?.exitCode;
   if ((node.phase === 'Failed' || node.phase === 'Error') && (code === '143' || code === '137')) return 'stopped';
   return undefined;

@@ -28,6 +28,7 @@ export function attemptOutcome(a: AttemptReport): string {
   const parts: string[] = [a.state];
   if (a.interruption === 'deleted') parts.push('pod deleted (preempted or removed)');
   if (a.interruption === 'evicted') parts.push('evicted');
+  if (a.interruption === 'preempted') parts.push('preempted');
   if (a.interruption === 'stopped') parts.push(`stopped from outside (exit ${a.exitCode})`);
   if (a.retried) parts.push('retried');
   return parts.join(', ');

@@ -15,10 +15,12 @@ export type AttemptState = 'pending' | 'running' | 'succeeded' | 'failed' | 'err
  * - `deleted`: the pod vanished before it finished, Argo's "pod deleted" (preemption by a
  *   scheduler, a drain, `kubectl delete`: Argo cannot tell them apart);
  * - `evicted`: the kubelet evicted the pod (node pressure);
+ * - `preempted`: the pod still exists and Kubernetes marked it `DisruptionTarget` with reason
+ *   `PreemptionByScheduler`;
  * - `stopped`: the step exited 143 or 137 (SIGTERM/SIGKILL from outside: preemption with a grace
  *   period, a deadline, a manual stop).
  */
-export type Interruption = 'deleted' | 'evicted' | 'stopped';
+export type Interruption = 'deleted' | 'evicted' | 'preempted' | 'stopped';
 
 /** One attempt of a step: one row of the timeline. */
 export interface AttemptReport {
