@@ -14,7 +14,7 @@ const e = escapeHtml;
 
 const STYLE = `
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#1b1b1b}
-h1{font-size:1.4em}h2{font-size:1.2em;margin-top:1.6em}h3{font-size:1.05em}
+h1{font-size:1.4em}h2{font-size:1.2em;margin-top:1.6em}h3{font-size:1.05em}h4{font-size:1em;margin:.8em 0 .2em}
 table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}
 th{background:#f2f2f2}td.num{text-align:right}
 pre{margin:0;white-space:pre-wrap;font:12px/1.3 monospace;max-width:70em}
@@ -63,10 +63,12 @@ function scansSection(w: WorkflowReport): string {
   }
   const failed = s.rows.filter((r) => r.result === 'failed');
   if (failed.length > 0) {
+    out.push(`<h4>Failed scans (${failed.length})</h4>`);
     out.push('<table class="failures"><thead><tr><th>scan</th><th>step</th><th>exit code</th><th>detail</th><th>message</th><th>log tail</th></tr></thead><tbody>');
     out.push(failed.map(failureRow).join('\n'));
     out.push('</tbody></table>');
   }
+  out.push(`<h4>Every scan (${s.rows.length}${s.judged !== undefined && s.judged > s.rows.length ? ` of ${s.judged}` : ''})</h4>`);
   out.push('<table class="scans"><thead><tr><th>scan</th><th>chunk</th><th>result</th><th>exit code</th><th>detail</th></tr></thead><tbody>');
   out.push(
     s.rows
