@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseGateLog } from '../lib/report/logs';
 import { shellScript, shellScriptPath, type ShellScriptName } from '../lib/steps/scripts';
 import { Batch, type BatchOptions } from './support/batch';
 import { SHELLS } from './support/pods';
@@ -130,6 +131,47 @@ describe.each(SHELLS.map((s) => [s.join(' '), s] as const))('under %s', (_name, 
     expect(await b.step('predictor')).toEqual([0]);
     await b.step('trait-extractor');
     expect((await b.gate()).message).toContain('scan-002 (predictor exited 137)');
+  });
+
+  it('the gate prints every judged scan to its log in the marked form sleap-roots report reads, with chunk, deciding step and code', async () => {
+    const b = batch({ shell, scans: scans(4, { 'scan-002': { predictor: 'partial' }, 'scan-003': { predictor: 'crash' } }), scansPerPod: 2 });
+    await b.list();
+    await b.step('predictor');
+    await b.step('trait-extractor', [1]);
+    const gate = await b.gate();
+    expect(gate.code).toBe(1);
+    const log = parseGateLog(gate.stderr.split('\n'));
+    expect(log.end).toEqual({ printed: 4, judged: 4 });
+    expect(log.rows).toEqual([
+      { chunk: 0, scan: 'scan-001', result: 'succeeded', step: undefined, code: undefined, detail: '' },
+      { chunk: 0, scan: 'scan-002', result: 'partial', step: 'predictor', code: '3', detail: 'predictor exited 3' },
+      { chunk: 1, scan: 'scan-003', result: 'failed', step: 'predictor', code: '1', detail: 'predictor exited 1' },
+      { chunk: 1, scan: 'scan-004', result: 'failed', step: 'trait-extractor', code: undefined, detail: 'trait-extractor: no outcome recorded' },
+    ]);
+    // The same rows as report.tsv, and nothing of them on stdout (which Argo may keep as the result).
+    expect(log.rows.map((r) => [r.scan, r.result, r.detail])).toEqual(b.report());
+    expect(gate.stdout).not.toContain('sleap-roots-report/v1');
+  });
+
+  it('the gate logs at most SLEAP_ROOTS_REPORT_LOG_LIMIT rows and says how many it judged', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-limit-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'chunks'));
+      fs.mkdirSync(path.join(dir, 'outcomes', 'predictor'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'chunk-count'), '1\n');
+      fs.writeFileSync(path.join(dir, 'chunks', '0'), 's1\ns2\ns3\n');
+      fs.writeFileSync(path.join(dir, 'outcomes', 'predictor', '0'), '0\ts1\n1\ts2\n0\ts3\n');
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', SLEAP_ROOTS_RUN_DIR: dir, SLEAP_ROOTS_SCAN_STEPS: 'predictor=0,3', SLEAP_ROOTS_MESSAGE_FILE: path.join(dir, 'message'), SLEAP_ROOTS_REPORT_LOG_LIMIT: '2' };
+      const r = spawnSync(shell[0], [...shell.slice(1), '-c', shellScript('gate'), 'gate'], { env, encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      const log = parseGateLog(r.stderr.split('\n'));
+      expect(log.rows.map((x) => x.scan)).toEqual(['s1', 's2']);
+      expect(log.end).toEqual({ printed: 2, judged: 3 });
+      // report.tsv still has every scan.
+      expect(fs.readFileSync(path.join(dir, 'report.tsv'), 'utf8').trim().split('\n')).toHaveLength(4);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a workflow that did not succeed never passes the gate, even with every scan done', async () => {

@@ -13,6 +13,7 @@ import { EXIT_DIFF_ERROR, diffCommand } from './commands/diff';
 import { doctorCommand } from './commands/doctor';
 import { importCommand } from './commands/import';
 import { listCommand, statusCommand } from './commands/inspect';
+import { reportCommand } from './commands/report';
 import { retryCommand } from './commands/retry';
 import { EXIT_DETACHED, logsCommand, resubmitCommand, submitCommand, watchCommand } from './commands/run';
 import type { CliIO } from './io';
@@ -21,7 +22,7 @@ import { Session, type GlobalOptions } from './session';
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** Adds the options every command takes: connection, output, dist/. */
-function withCommon(cmd: Command, outputs: readonly string[] = ['text', 'json']): Command {
+function withCommon(cmd: Command, outputs: readonly string[] = ['text', 'json'], defaultOutput = 'text'): Command {
   return cmd
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context (default: its current context)')
@@ -31,7 +32,7 @@ function withCommon(cmd: Command, outputs: readonly string[] = ['text', 'json'])
     .option('--insecure-skip-tls-verify', "do not verify the server's certificate (test clusters only)")
     .option('--certificate-authority <file>', "CA bundle for the server's certificate")
     .option('--request-timeout <seconds>', 'timeout of each ordinary request', '30')
-    .addOption(new Option('-o, --output <format>', outputs.includes('name') ? 'output format; name prints only the workflow name' : 'output format').choices([...outputs]).default('text'))
+    .addOption(new Option('-o, --output <format>', outputs.includes('name') ? 'output format; name prints only the workflow name' : 'output format').choices([...outputs]).default(defaultOutput))
     .option('--no-color', 'no colours (also: NO_COLOR=1)')
     .option('--dist <dir>', 'folder of the synthesized manifests (default: ./dist)')
     .option('-v, --verbose', 'report retries and reconnects');
@@ -206,6 +207,20 @@ function addRetryCommand(program: Command, run: Run): void {
   ).action(run((s, name: string, o: { env?: string }) => retryCommand(s, name, o)));
 }
 
+function addReportCommand(program: Command, run: Run): void {
+  withCommon(
+    program
+      .command('report')
+      .description('one file a biologist reads: every step attempt on a timeline, each scan\'s outcome (failures with exit code and log tail), GPU hours by step, the slowest scans')
+      .argument('[workflow]', 'workflow name')
+      .option('--run <id>', 'every workflow of a run (label sleap-roots.io/run=<id>) instead of one')
+      .option('-e, --env <name>', 'environment (for its namespace)')
+      .option('--out <file>', 'write here; - for stdout (default: html to sleap-roots-report-<name>.html, json and md to stdout)'),
+    ['html', 'json', 'md'],
+    'html',
+  ).action(run((s, name: string | undefined, o: { run?: string; env?: string; out?: string }) => reportCommand(s, name, o)));
+}
+
 function addDoctorCommand(program: Command, run: Run): void {
   withCommon(
     program
@@ -239,6 +254,7 @@ const COMMANDS: readonly ((program: Command, run: Run) => void)[] = [
   addListCommand,
   addResubmitCommand,
   addRetryCommand,
+  addReportCommand,
   addDoctorCommand,
   addImportCommand,
 ];

@@ -23,7 +23,7 @@ export interface GlobalOptions {
   readonly token?: string;
   readonly insecureSkipTlsVerify?: boolean;
   readonly certificateAuthority?: string;
-  /** text | json (| name for submit). */
+  /** text | json (| name for submit, html | md for report). */
   readonly output?: string;
   /** false with --no-color. */
   readonly color?: boolean;
@@ -46,7 +46,8 @@ export class Session {
   public constructor(io: CliIO, opts: GlobalOptions) {
     this.opts = opts;
     const output = opts.output ?? 'text';
-    if (!['text', 'json', 'name'].includes(output)) throw new UserError(`--output ${output}: expected text or json`);
+    // html and md: `report` only (commander checks each command's own choices).
+    if (!['text', 'json', 'name', 'html', 'md'].includes(output)) throw new UserError(`--output ${output}: expected text or json`);
     const safe = (w: Writer): Writer => ({ write: (t) => w.write(this.redactor.redact(t)) });
     this.io = { ...io, stdout: safe(io.stdout), stderr: safe(io.stderr) };
     this.redactor.add(this.token());

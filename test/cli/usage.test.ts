@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { cli } from './support/harness';
 
-const COMMANDS = ['deploy', 'diff', 'submit', 'watch', 'logs', 'status|get', 'list|ls', 'resubmit', 'retry', 'doctor', 'import'];
+const COMMANDS = ['deploy', 'diff', 'submit', 'watch', 'logs', 'status|get', 'list|ls', 'resubmit', 'retry', 'report', 'doctor', 'import'];
 
 /** The command names the help lists, in order. */
 function listed(help: string): string[] {

@@ -13,6 +13,16 @@
 # detail) and prints one summary line, which is also the termination message (at most 4,000
 # bytes) that Argo shows as the workflow's message when the gate fails.
 # Exit 0 only when no scan failed, every whole step was accepted and the workflow Succeeded.
+#
+# The same rows go to the gate's log (stderr) in a marked form, for `sleap-roots report`, which
+# reads pod logs through the Kubernetes API but cannot read the shared volume:
+#   sleap-roots-report/v1<TAB>scan<TAB>chunk<TAB>scan<TAB>result<TAB>step<TAB>code<TAB>detail
+#   sleap-roots-report/v1<TAB>end<TAB>rows printed<TAB>scans judged
+# (step and code: the step that decided a failed or partial result and its code, empty when it
+# recorded none). At most SLEAP_ROOTS_REPORT_LOG_LIMIT rows (default 20000, about 1.6 MB of log,
+# well under the kubelet's default 10 MiB log rotation) are printed; the end line says how many
+# were left out. stderr, not stdout: a container's stdout may be captured as its result and
+# stored in the workflow's status (executor.go CaptureScriptResult reads stdout only).
 # The step lists are split on blanks (step names are Kubernetes names: no blanks, no globs), with
 # globbing off (set -f) all the same.
 
@@ -22,6 +32,9 @@ run_dir=${SLEAP_ROOTS_RUN_DIR:?SLEAP_ROOTS_RUN_DIR is not set}
 status=${SLEAP_ROOTS_WORKFLOW_STATUS:-Succeeded}
 message_file=${SLEAP_ROOTS_MESSAGE_FILE:-/dev/termination-log}
 named=${SLEAP_ROOTS_LIST_LIMIT:-10}
+log_limit=${SLEAP_ROOTS_REPORT_LOG_LIMIT:-20000}
+mark='sleap-roots-report/v1'
+logged=0
 tab=$(printf '\t')
 ok=1
 succeeded=0
@@ -63,6 +76,8 @@ if [ -n "${SLEAP_ROOTS_SCAN_STEPS:-}" ]; then
         [ -n "$scan" ] || continue
         result=succeeded
         detail=
+        by=
+        by_code=
         j=0
         for entry in $SLEAP_ROOTS_SCAN_STEPS; do
           name=${entry%%=*}
@@ -85,8 +100,10 @@ if [ -n "${SLEAP_ROOTS_SCAN_STEPS:-}" ]; then
           if [ -n "$ahead" ] && [ "$ahead" = "$scan" ]; then
             eval "code=\$code_$j ahead_$j="
           fi
-          if [ -z "$code" ]; then result=failed; detail="$name: no outcome recorded"; break; fi
+          if [ -z "$code" ]; then result=failed; detail="$name: no outcome recorded"; by=$name; by_code=; break; fi
           [ "$code" = 0 ] && continue
+          by=$name
+          by_code=$code
           if accepted "$code" "$codes"; then
             result=partial
             detail="${detail:+$detail; }$name exited $code"
@@ -103,12 +120,17 @@ if [ -n "${SLEAP_ROOTS_SCAN_STEPS:-}" ]; then
           *) note_failure "$scan" "$detail" ;;
         esac
         printf '%s\t%s\t%s\n' "$scan" "$result" "$detail" >&3
+        if [ "$logged" -lt "$log_limit" ]; then
+          logged=$((logged + 1))
+          printf '%s\tscan\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mark" "$i" "$scan" "$result" "$by" "$by_code" "$detail" >&2
+        fi
       done 4< "$run_dir/chunks/$i"
       i=$((i + 1))
     done
     exec 3>&-
     mv -f "$report" "$run_dir/report.tsv"
     total=$((succeeded + partial + failed))
+    printf '%s\tend\t%s\t%s\n' "$mark" "$logged" "$total" >&2
     parts="$total scans: $succeeded succeeded, $partial partial, $failed failed"
     [ "$failed" -eq 0 ] || ok=0
     [ "$total" -gt 0 ] || ok=0
