@@ -274,7 +274,7 @@ function schedulingOf(ctx: ImportContext, holder: SourceObject, config: { namesp
   if (steps.some((s) => !s.config.priorityClassName)) {
     out.priorityClasses = RUNAI_PRIORITY_CLASSES;
     ctx.corrected(holder, ['spec'], ['scheduling', 'priorityClasses'], 'explicit priority classes',
-      `no priority class on ${steps.filter((s) => !s.config.priorityClassName).length} step(s): such a pod landed at the cluster's highest class (very-high, 150) and could not be preempted (pipeline-facts, Run:AI rule 3); preemptible steps now get ${RUNAI_PRIORITY_CLASSES.preemptible}, the others ${RUNAI_PRIORITY_CLASSES.nonPreemptible} (the lab cluster's classes: change them for another cluster)`);
+      `no priority class on ${steps.filter((s) => !s.config.priorityClassName).length} step(s): such a pod gets the cluster's globalDefault PriorityClass, else priority 0 (on the lab's Run:AI the default was very-high, 150, which is never preempted) (pipeline-facts, Run:AI rule 3); preemptible steps now get ${RUNAI_PRIORITY_CLASSES.preemptible}, the others ${RUNAI_PRIORITY_CLASSES.nonPreemptible} (the lab cluster's classes: change them for another cluster)`);
   }
   return out;
 }

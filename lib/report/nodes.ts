@@ -9,7 +9,7 @@
  * and outputs.exitCode stay in the status after its pod is gone; startedAt is set when the node
  * is created (operator.go initializeNode), so it includes the time the pod waited Pending.
  */
-import { gunzipSync } from 'node:zlib';
+import { nodeStatusOf } from '../cluster/node-status';
 import type { ArgoNode, Workflow } from '../cluster/workflow';
 
 /** A node as the report reads it (ArgoNode plus fields the CLI's view does not use). */
@@ -18,22 +18,15 @@ export interface ReportNode extends ArgoNode {
 }
 
 /**
- * status.nodes, or status.compressedNodes decoded when Argo packed them (base64 of gzip, its
- * default: workflow/packer/packer.go compressWorkflow, util/file/fileutil.go CompressEncodeString).
- * @throws Error when compressedNodes cannot be decoded (e.g. zstd, ARGO_COMPRESSION_ALGORITHM)
+ * The workflow's nodes wherever Argo put them (status.nodes, or status.compressedNodes decoded by
+ * cluster/node-status.ts, as `status` and `watch` read them).
+ * @throws Error when they cannot be read: compressedNodes undecodable, or offloaded to Argo's database
  */
 export function statusNodes(wf: Workflow): ReportNode[] {
-  const nodes = wf.status?.nodes;
-  if (nodes && Object.keys(nodes).length > 0) return Object.values(nodes);
-  const packed = wf.status?.compressedNodes;
-  if (typeof packed !== 'string' || packed === '') return [];
-  let text: string;
-  try {
-    text = gunzipSync(Buffer.from(packed, 'base64')).toString('utf8');
-  } catch {
-    throw new Error('status.compressedNodes is not gzip (the controller may compress with zstd)');
-  }
-  return Object.values(JSON.parse(text) as Record<string, ReportNode>);
+  const { nodes, source } = nodeStatusOf(wf);
+  if (source.from === 'unreadable') throw new Error(source.problem);
+  if (source.from === 'offloaded') throw new Error(`offloaded to Argo's database (status.offloadNodeStatusVersion ${source.version}); not readable through the Kubernetes API: see \`argo get ${wf.metadata?.name ?? ''}\``);
+  return Object.values(nodes) as ReportNode[];
 }
 
 /** One attempt: a Pod node, or a Retry node with no attempt yet (waiting for a semaphore or backoff). */
