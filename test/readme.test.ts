@@ -35,7 +35,7 @@ describe('README', () => {
       for (const f of m[2].split('#')[0].matchAll(/(?:^|\s)(--[a-z-]+)/g)) flags.add(f[1]);
       uses.set(m[1], flags);
     }
-    expect([...uses.keys()].sort()).toEqual(['deploy', 'diff', 'doctor', 'import', 'list', 'logs', 'resubmit', 'retry', 'status', 'submit', 'watch']);
+    expect([...uses.keys()].sort()).toEqual(['deploy', 'diff', 'doctor', 'import', 'list', 'logs', 'report', 'resubmit', 'retry', 'status', 'submit', 'watch']);
     for (const [command, flags] of uses) {
       const help = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'sleap-roots.cjs'), command, '--help'], { encoding: 'utf8', timeout: 60_000 });
       expect(help.status, help.stderr).toBe(0);
