@@ -51,6 +51,8 @@ export interface CliIO {
   readonly every?: (ms: number, fn: () => void) => () => void;
   /** Opens a file for appending. @default node:fs */
   readonly openAppend?: (path: string) => FileWriter;
+  /** Reads all of standard input (`--scans -`). @default - stdin cannot be read */
+  readonly readStdin?: () => Promise<string>;
 }
 
 /** An append-only file. */

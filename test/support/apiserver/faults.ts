@@ -13,6 +13,8 @@ export type FaultAction =
   | { type: 'status'; code: number; reason: string; message: string }
   /** Destroy the socket before responding (the client sees a connection reset / socket hang up). */
   | { type: 'reset' }
+  /** Serve the request (a create is stored), then destroy the socket instead of answering: a lost response. */
+  | { type: 'loseResponse' }
   /** Hold the request this long, then serve it normally. */
   | { type: 'delay'; ms: number }
   /** Watch requests only: after K events, end the response abruptly (socket destroyed mid-stream). */
