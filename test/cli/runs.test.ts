@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cli, startCluster, until, NS, type TestCluster } from './support/harness';
+import { cli, FakeArgo, startCluster, until, NS, type TestCluster } from './support/harness';
 import type { FaultHandle } from '../support/apiserver/index';
 import { runCli, scansFile, simulateBatches, summary, workflows, RUN_ENV, SCAN_PARAMETER } from './support/runs';
 import { scanDigest } from '../../lib/cluster/run/scans';
@@ -215,6 +215,29 @@ describe('submit --scans: a run of batches', () => {
       expect(none.code).toBe(0);
       expect(none.stdout).toMatch(/^No failed batches in run w3\.$/m);
       expect(workflows(c.server)).toHaveLength(5);
+    });
+
+    it('watch --run --logs follows the logs of every unfinished batch, each line prefixed by its batch and step', async () => {
+      expect((await runCli(c, ['submit', '--env', RUN_ENV, '--scans', scansFile(c, 10), '--batch-size', '5', '--run', 'g1'])).code).toBe(0);
+      const argos = ['g1-b0000', 'g1-b0001'].map((n) => new FakeArgo(c.server, n));
+      const pods = argos.map((a, i) => {
+        a.start();
+        const pod = a.startPod('predictor', 0);
+        a.log(pod, [`predicting batch ${i}`]);
+        return pod;
+      });
+      const watching = runCli(c, ['watch', '--run', 'g1', '--logs', '--no-log-file']);
+      await until(() => c.server.openWatches >= 5, 10_000, 'the run and both batches followed');
+      argos.forEach((a, i) => {
+        a.log(pods[i], [`done ${i}`]);
+        a.finishPod(pods[i]);
+        a.complete('Succeeded');
+      });
+      const r = await watching;
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^b0000 predictor\(0\): predicting batch 0$/m);
+      expect(r.stdout).toMatch(/^b0001 predictor\(0\): done 1$/m);
+      expect(lastProgress(r.stdout, 'g1')).toMatch(/2 succeeded, 0 failed \| scans: 0 succeeded, 0 partial, 10 failed \(10 without an outcome\)/);
     });
 
     it('list shows a run as one row, beside workflows of no run', async () => {
