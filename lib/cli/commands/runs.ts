@@ -98,10 +98,12 @@ class ProgressPrinter {
     private readonly batches?: number,
   ) {}
 
-  public update(state: RunState, force = false): RunProgress {
+  /** Prints the run's progress when it is time to; returns it when it was computed. */
+  public update(state: RunState, force = false): RunProgress | undefined {
     const now = this.s.io.now();
+    // Summing up is O(batches): only when a line may be printed, not on every event.
+    if (!force && now - this.lastAt < PROGRESS_INTERVAL_MS) return undefined;
     const p = runProgress(state, now, this.batches);
-    if (!force && now - this.lastAt < PROGRESS_INTERVAL_MS) return p;
     const text = this.s.json ? progressEvent(p) : `${progressLine(p, this.s.style)}\n`;
     // The clock is part of the line; compare without it.
     const key = JSON.stringify({ ...p, elapsedMs: 0, remainingMs: 0 });
@@ -110,6 +112,12 @@ class ProgressPrinter {
     this.lastAt = now;
     this.s.io.stdout.write(text);
     return p;
+  }
+
+  /** The last line, printed unless it is the one already shown. */
+  public final(state: RunState): RunProgress {
+    this.lastAt = -Infinity;
+    return this.update(state) ?? runProgress(state, this.s.io.now(), this.batches);
   }
 }
 
@@ -159,7 +167,7 @@ class BatchLogs {
 
 /** How a run's dispatch ends on the terminal; the exit code. */
 function finish(s: Session, result: DispatchResult, printer: ProgressPrinter, namespace: string, batches: number | undefined, reattach: string): number {
-  const p = printer.update(result.state, true);
+  const p = printer.final(result.state);
   const flags = s.flagsForHint(namespace);
   if (result.type === 'detached') {
     if (!s.json) s.io.stderr.write(`Detached; the run goes on (batches not yet submitted stay queued until a submit with the same --run). Re-attach: ${reattach}\n`);

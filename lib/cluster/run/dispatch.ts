@@ -108,6 +108,8 @@ async function drive(client: KubeClient, events: AsyncIterable<WatchEvent<Workfl
       seen(state.upsert(ev.object));
     }
     if (!items) continue;
+    // Show the run as listed before creating anything (the first progress line comes at once).
+    if (ev.type === 'SYNC') options.onChange?.(state);
     while (cursor < items.length && state.unfinished() < max) {
       const item = items[cursor];
       if (state.find(item.batch, item.attempt)) {

@@ -101,6 +101,8 @@ export type BatchState = 'queued' | 'pending' | 'running' | 'succeeded' | 'faile
 export class RunState {
   private readonly byName = new Map<string, BatchWorkflow>();
   private readonly byBatch = new Map<number, BatchWorkflow[]>();
+  /** Kept as workflows come and go: asked after every event of a 4,000-batch run. */
+  private open = 0;
 
   public constructor(public readonly run: string) {}
 
@@ -108,6 +110,7 @@ export class RunState {
   public replace(items: readonly Workflow[]): void {
     this.byName.clear();
     this.byBatch.clear();
+    this.open = 0;
     for (const wf of items) this.upsert(wf);
   }
 
@@ -118,6 +121,7 @@ export class RunState {
     if (!b) return undefined;
     this.drop(b.name);
     this.byName.set(b.name, b);
+    if (!b.completed) this.open++;
     const list = this.byBatch.get(b.batch) ?? [];
     list.push(b);
     list.sort((x, y) => x.attempt - y.attempt || (x.createdAt ?? 0) - (y.createdAt ?? 0));
@@ -134,6 +138,7 @@ export class RunState {
     const old = this.byName.get(name);
     if (!old) return;
     this.byName.delete(name);
+    if (!old.completed) this.open--;
     const rest = (this.byBatch.get(old.batch) ?? []).filter((x) => x.name !== name);
     if (rest.length > 0) this.byBatch.set(old.batch, rest);
     else this.byBatch.delete(old.batch);
@@ -165,9 +170,7 @@ export class RunState {
 
   /** Workflows not finished yet (of any attempt). */
   public unfinished(): number {
-    let n = 0;
-    for (const w of this.byName.values()) if (!w.completed) n++;
-    return n;
+    return this.open;
   }
 
   public stateOf(batch: number): BatchState {
