@@ -4,6 +4,12 @@
  * requests are one list, one watch (reopened from its resourceVersion when it ends or drops, see
  * ../watch.ts), and one create per batch started; finishing batches arrive as watch events.
  *
+ * A watch opened at the list's resourceVersion delivers every change after that list, in order
+ * (k8s.io/apiserver pkg/storage/cacher/cacher.go `(*Cacher).Watch` starts its watcher at that
+ * version), so no batch that finishes between the list and the watch is missed; ../watch.ts
+ * resumes a dropped watch from the last version seen and re-lists after 410 Gone (a SYNC here,
+ * which replaces the whole state).
+ *
  * What has been submitted is what the cluster lists, never what this process remembers: a
  * restarted dispatcher lists the run, skips every batch that has its workflow, and goes on.
  */

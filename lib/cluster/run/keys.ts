@@ -19,7 +19,10 @@ export const RUN_SCANS = 'sleap-roots.io/run-scans';
 /** Annotation: the attempt of the batch: 0 for the first workflow, 1 for the first resubmission, ... */
 export const BATCH_ATTEMPT = 'sleap-roots.io/batch-attempt';
 
-/** The label selector of every workflow of a run (apimachinery labels.Parse: `key=value`). */
+/**
+ * The label selector of every workflow of a run: an equality requirement `key=value`
+ * (k8s.io/apimachinery pkg/labels/selector.go `Parse`), applied to list and watch alike.
+ */
 export function runSelector(run: string): string {
   return `${RUN_LABEL}=${run}`;
 }
