@@ -240,6 +240,18 @@ describe('submit --scans: a run of batches', () => {
       expect(lastProgress(r.stdout, 'g1')).toMatch(/2 succeeded, 0 failed \| scans: 0 succeeded, 0 partial, 10 failed \(10 without an outcome\)/);
     });
 
+    it('a restarted submit does not bring back a first attempt deleted after its batch was resubmitted', async () => {
+      const sim = simulateBatches(c.server, { runMs: 5, end: ends });
+      const argv = ['submit', '--env', RUN_ENV, '--scans', scansFile(c, 20), '--batch-size', '5', '--run', 'w4', '--watch'];
+      expect((await runCli(c, argv)).code).toBe(1);
+      expect((await runCli(c, ['resubmit', '--run', 'w4', '--failed', '--watch'])).code).toBe(0);
+      c.server.delete({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', namespace: NS, name: 'w4-b0001' });
+      const r = await runCli(c, argv);
+      sim.stop();
+      expect(r.code, r.stderr).toBe(0);
+      expect(byName(c)).toEqual(['w4-b0000', 'w4-b0001-r1', 'w4-b0002', 'w4-b0003']);
+    });
+
     it('list shows a run as one row, beside workflows of no run', async () => {
       const sim = simulateBatches(c.server, { runMs: 5, end: ends });
       await runCli(c, ['submit', '--env', RUN_ENV, '--scans', scansFile(c, 20), '--batch-size', '5', '--run', 'l1', '--watch']);

@@ -118,7 +118,9 @@ async function drive(client: KubeClient, events: AsyncIterable<WatchEvent<Workfl
     if (ev.type === 'SYNC') options.onChange?.(state);
     while (cursor < items.length && state.unfinished() < max) {
       const item = items[cursor];
-      if (state.find(item.batch, item.attempt)) {
+      // A batch's first workflow is due only while the batch has none at all: its failed first
+      // attempt may have been deleted after a resubmission.
+      if (state.find(item.batch, item.attempt) || (item.attempt === 0 && state.latest(item.batch))) {
         cursor++;
         continue;
       }
