@@ -252,6 +252,21 @@ describe('submit --scans: a run of batches', () => {
       expect(byName(c)).toEqual(['w4-b0000', 'w4-b0001-r1', 'w4-b0002', 'w4-b0003']);
     });
 
+    it('watch --run shows a change that came right after a line once its second is over, with no further event', async () => {
+      expect((await runCli(c, ['submit', '--env', RUN_ENV, '--scans', scansFile(c, 10), '--batch-size', '5', '--run', 't1'])).code).toBe(0);
+      const [a0, a1] = ['t1-b0000', 't1-b0001'].map((n) => new FakeArgo(c.server, n));
+      let out = '';
+      const watching = runCli(c, ['watch', '--run', 't1'], { onStdout: (_t, all) => void (out = all) });
+      await until(() => out.includes('2 pending'), 10_000, 'the first line');
+      a0.start();
+      a0.complete('Succeeded', summary(5, 5, 0, 0));
+      // Within the second after the first line: held back, then shown by itself.
+      await until(() => /1 pending, 1 succeeded/.test(out), 5_000, 'the held-back line');
+      a1.start();
+      a1.complete('Succeeded', summary(5, 5, 0, 0));
+      expect((await watching).code).toBe(0);
+    });
+
     it('list shows a run as one row, beside workflows of no run', async () => {
       const sim = simulateBatches(c.server, { runMs: 5, end: ends });
       await runCli(c, ['submit', '--env', RUN_ENV, '--scans', scansFile(c, 20), '--batch-size', '5', '--run', 'l1', '--watch']);

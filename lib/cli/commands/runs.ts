@@ -14,7 +14,6 @@ import { batchWorkflow, repeatWorkflow, type RunSpec } from '../../cluster/run/b
 import { batchCount, dispatchRun, type DispatchResult, type RunItem } from '../../cluster/run/dispatch';
 import { RUN_LABEL } from '../../cluster/run/keys';
 import { batchName, checkRunId, newRunId } from '../../cluster/run/names';
-import { runProgress, type RunProgress } from '../../cluster/run/progress';
 import { scanParameterOf } from '../../cluster/run/scan-parameter';
 import { cutBatches, parseScanList, type Batch } from '../../cluster/run/scans';
 import type { RunState } from '../../cluster/run/state';
@@ -24,12 +23,10 @@ import { FORCE_RERUN_PARAMETER } from '../../names';
 import { fileStamp } from '../format';
 import { openAppendFile, type FileWriter } from '../io';
 import { LogWriter } from '../log-writer';
-import { failedLines, progressEvent, progressLine } from '../run-view';
+import { ProgressPrinter } from '../run-printer';
+import { failedLines } from '../run-view';
 import type { Session } from '../session';
 import { EXIT_DETACHED } from './run';
-
-/** Progress lines at most this often (the last one is always printed). */
-const PROGRESS_INTERVAL_MS = 1000;
 
 /** Options of `submit --scans`. */
 export interface SubmitRunOptions {
@@ -87,38 +84,6 @@ async function checkTemplate(client: KubeClient, namespace: string, template: st
     throw e;
   }
   checkParameters(parameters, wt?.spec?.arguments?.parameters ?? [], template);
-}
-
-/** Prints progress: NDJSON events, or a line when it changed, at most once a second. */
-class ProgressPrinter {
-  private last = '';
-  private lastAt = -Infinity;
-  public constructor(
-    private readonly s: Session,
-    private readonly batches?: number,
-  ) {}
-
-  /** Prints the run's progress when it is time to; returns it when it was computed. */
-  public update(state: RunState, force = false): RunProgress | undefined {
-    const now = this.s.io.now();
-    // Summing up is O(batches): only when a line may be printed, not on every event.
-    if (!force && now - this.lastAt < PROGRESS_INTERVAL_MS) return undefined;
-    const p = runProgress(state, now, this.batches);
-    const text = this.s.json ? progressEvent(p) : `${progressLine(p, this.s.style)}\n`;
-    // The clock is part of the line; compare without it.
-    const key = JSON.stringify({ ...p, elapsedMs: 0, remainingMs: 0 });
-    if (key === this.last && !force) return p;
-    this.last = key;
-    this.lastAt = now;
-    this.s.io.stdout.write(text);
-    return p;
-  }
-
-  /** The last line, printed unless it is the one already shown. */
-  public final(state: RunState): RunProgress {
-    this.lastAt = -Infinity;
-    return this.update(state) ?? runProgress(state, this.s.io.now(), this.batches);
-  }
 }
 
 /** Follows the logs of every batch that is not finished, each line prefixed by its batch (`--logs`). */
