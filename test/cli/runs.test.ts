@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cli, FakeArgo, startCluster, until, NS, type TestCluster } from './support/harness';
 import type { FaultHandle } from '../support/apiserver/index';
-import { runCli, scansFile, simulateBatches, summary, workflows, RUN_ENV, SCAN_PARAMETER } from './support/runs';
+import { runCli as runCliDirect } from '../../lib/cli/program';
+import { batchDist, runCli, scansFile, simulateBatches, summary, workflows, RUN_ENV, SCAN_PARAMETER } from './support/runs';
 import { scanDigest } from '../../lib/cluster/run/scans';
 
 const WORKFLOWS = `/apis/argoproj.io/v1alpha1/namespaces/${NS}/workflows`;
@@ -98,6 +99,24 @@ describe('submit --scans: a run of batches', () => {
     expect(r.stderr).toMatch(/batch 0 of run "r4" on the cluster was submitted with other scans \(sha256:[0-9a-f]{64}, these give sha256:[0-9a-f]{64}\)/);
     expect(r.stderr).toMatch(/use the same --scans and --batch-size to continue run r4, or another --run id/);
     expect(byName(c)).toEqual(['r4-b0000', 'r4-b0001']);
+  });
+
+  it('reads the scans from standard input with --scans -', async () => {
+    let out = '';
+    const io = {
+      stdout: { write: (t: string) => void (out += t) },
+      stderr: { write: (t: string) => void (out += t) },
+      isTTY: false,
+      env: {},
+      cwd: c.dir,
+      now: () => Date.now(),
+      version: '0.1.0',
+      readStdin: () => Promise.resolve('# from a pipe\nscan-a\nscan-b\nscan-c\n'),
+    };
+    const code = await runCliDirect(['submit', '--env', RUN_ENV, '--scans', '-', '--batch-size', '2', '--run', 'st1', '--kubeconfig', c.kubeconfig, '--dist', batchDist()], io);
+    expect(code, out).toBe(0);
+    expect(byName(c)).toEqual(['st1-b0000', 'st1-b0001']);
+    expect(workflows(c.server).find((w) => w.metadata.name === 'st1-b0001')!.spec.arguments.parameters).toContainEqual({ name: SCAN_PARAMETER, value: 'scan-c' });
   });
 
   it('fails when a batch name is taken by a workflow of something else', async () => {
