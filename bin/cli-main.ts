@@ -60,6 +60,12 @@ export async function main(projectRoot: string = path.join(__dirname, '..')): Pr
     hostName: safe(() => os.hostname()),
     version,
     every: defaultEvery,
+    readStdin: async () => {
+      let text = '';
+      process.stdin.setEncoding('utf8');
+      for await (const chunk of process.stdin) text += chunk as string;
+      return text;
+    },
   };
   const code = await runCli(process.argv.slice(2), io);
   process.exitCode = code;

@@ -77,6 +77,8 @@ export interface CliIO {
    * @default SERVICE_ACCOUNT_DIR, /var/run/secrets/kubernetes.io/serviceaccount
    */
   readonly serviceAccountDir?: string;
+  /** Reads all of standard input (`--scans -`). @default - stdin cannot be read */
+  readonly readStdin?: () => Promise<string>;
 }
 
 /** An append-only file. */

@@ -7,7 +7,7 @@
  * `kubectl diff`: 0 no differences, 1 differences, 2 any error.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { formatError, isAbortError } from '../cluster/errors';
+import { UserError, formatError, isAbortError } from '../cluster/errors';
 import { deployCommand } from './commands/deploy';
 import { EXIT_DIFF_ERROR, diffCommand } from './commands/diff';
 import { doctorCommand } from './commands/doctor';
@@ -16,6 +16,7 @@ import { listCommand, statusCommand } from './commands/inspect';
 import { reportCommand } from './commands/report';
 import { retryCommand } from './commands/retry';
 import { EXIT_DETACHED, logsCommand, resubmitCommand, submitCommand, watchCommand } from './commands/run';
+import { resubmitRunCommand, submitRunCommand, watchRunCommand } from './commands/runs';
 import type { CliIO } from './io';
 import { Session, type GlobalOptions } from './session';
 
@@ -126,10 +127,21 @@ function addSubmitCommand(program: Command, run: Run): void {
         .option('-w, --watch', 'live view of the DAG until it finishes (Ctrl-C detaches)')
         .option('-l, --logs', 'follow the logs of every step into the terminal and the log file')
         .option('--dry-run', 'send dryRun=All: validate, create nothing')
-        .option('--force-rerun', 'run every step again, ignoring success markers of earlier runs (-p force-rerun=true)'),
+        .option('--force-rerun', 'run every step again, ignoring success markers of earlier runs (-p force-rerun=true)')
+        .option('--scans <file>', "a run of batches: scan ids, one per line ('-' for stdin), one Workflow per batch")
+        .option('--batch-size <n>', 'with --scans: scans per batch (workflow)')
+        .option('--max-in-flight <m>', 'with --scans: at most this many unfinished batches at once; the rest are submitted as earlier ones finish')
+        .option('--run <id>', 'with --scans: the run id (default: run-<date>-<time>); the same id and scans continue a stopped submit'),
       ['text', 'json', 'name'],
     ),
-  ).action(run((s, o: { env: string; param?: string[]; watch?: boolean; logs?: boolean; dryRun?: boolean; forceRerun?: boolean; logFile?: string | false; timestamps?: boolean }) => submitCommand(s, logFileOptions(o))));
+  ).action(
+    run((s, o: SubmitFlags) => {
+      if (o.scans !== undefined) return submitRunCommand(s, { ...logFileOptions(o), scans: o.scans });
+      const only = (['batchSize', 'maxInFlight', 'run'] as const).find((k) => o[k] !== undefined);
+      if (only) throw new UserError(`--${only.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --scans`);
+      return submitCommand(s, logFileOptions(o));
+    }),
+  );
 }
 
 function addWatchCommand(program: Command, run: Run): void {
@@ -138,11 +150,18 @@ function addWatchCommand(program: Command, run: Run): void {
       program
         .command('watch')
         .description('live view of a workflow until it finishes (re-attach after Ctrl-C)')
-        .argument('<workflow>', 'workflow name')
+        .argument('[workflow]', 'workflow name')
         .option('-e, --env <name>', 'environment (for its namespace)')
+        .option('--run <id>', 'the whole run of batches instead: batches and scans, time so far and left')
         .option('-l, --logs', 'also follow the logs of every step'),
     ),
-  ).action(run((s, name: string, o: { env?: string; logs?: boolean; logFile?: string | false; timestamps?: boolean }) => watchCommand(s, name, logFileOptions(o))));
+  ).action(
+    run((s, name: string | undefined, o: { env?: string; run?: string; logs?: boolean; logFile?: string | false; timestamps?: boolean }) => {
+      if (o.run !== undefined && name === undefined) return watchRunCommand(s, o.run, logFileOptions(o));
+      if (o.run !== undefined || name === undefined) throw new UserError('watch takes a workflow name or --run <id>, not both');
+      return watchCommand(s, name, logFileOptions(o));
+    }),
+  );
 }
 
 function addLogsCommand(program: Command, run: Run): void {
@@ -186,15 +205,25 @@ function addResubmitCommand(program: Command, run: Run): void {
       program
         .command('resubmit')
         .description('a new workflow with the same template and parameters as an earlier one')
-        .argument('<workflow>', 'workflow name')
+        .argument('[workflow]', 'workflow name')
         .option('-e, --env <name>', 'environment (for its namespace)')
+        .option('--run <id>', 'a run of batches instead (with --failed)')
+        .option('--failed', "with --run: a new workflow for each batch whose latest workflow failed (the old ones are kept)")
+        .option('--max-in-flight <m>', 'with --run: at most this many unfinished batches at once')
         .option('-p, --param <key=value>', 'change a parameter (repeatable)', collect)
         .option('--force-rerun', 'run every step again; without it finished steps (success markers) are skipped')
         .option('-w, --watch', 'live view until it finishes')
         .option('-l, --logs', 'follow the logs of every step'),
       ['text', 'json', 'name'],
     ),
-  ).action(run((s, name: string, o: { env?: string; param?: string[]; forceRerun?: boolean; watch?: boolean; logs?: boolean; logFile?: string | false; timestamps?: boolean }) => resubmitCommand(s, name, logFileOptions(o))));
+  ).action(
+    run((s, name: string | undefined, o: ResubmitFlags) => {
+      if (o.run !== undefined && name === undefined) return resubmitRunCommand(s, o.run, o);
+      if (o.run !== undefined || name === undefined) throw new UserError('resubmit takes a workflow name or --run <id> --failed, not both');
+      if (o.failed || o.maxInFlight !== undefined) throw new UserError(`--${o.failed ? 'failed' : 'max-in-flight'} needs --run <id>`);
+      return resubmitCommand(s, name, logFileOptions(o));
+    }),
+  );
 }
 
 function addRetryCommand(program: Command, run: Run): void {
@@ -241,6 +270,36 @@ function addImportCommand(program: Command, run: Run): void {
     .option('--no-gpu', 'the cluster has no GPU: drop every GPU request (default for Docker Desktop hostPaths)')
     .option('--force', 'overwrite an existing output file')
     .action(run((s, files: string[], o: { outputFile?: string; namespace?: string; gpu?: boolean; force?: boolean }) => importCommand(s, files, o)));
+}
+
+/** Flags of submit (one workflow, or a run of batches with --scans). */
+interface SubmitFlags {
+  env: string;
+  param?: string[];
+  watch?: boolean;
+  logs?: boolean;
+  dryRun?: boolean;
+  forceRerun?: boolean;
+  logFile?: string | false;
+  timestamps?: boolean;
+  scans?: string;
+  batchSize?: string;
+  maxInFlight?: string;
+  run?: string;
+}
+
+/** Flags of resubmit (one workflow, or the failed batches of a run). */
+interface ResubmitFlags {
+  env?: string;
+  param?: string[];
+  forceRerun?: boolean;
+  watch?: boolean;
+  logs?: boolean;
+  logFile?: string | false;
+  timestamps?: boolean;
+  run?: string;
+  failed?: boolean;
+  maxInFlight?: string;
 }
 
 /** The commands, in the order the help lists them. */

@@ -7,6 +7,7 @@ import { KINDS, resourcePath, type KubeList } from '../../cluster/resources';
 import { viewWorkflow, type Workflow } from '../../cluster/workflow';
 import type { Session } from '../session';
 import { listLines, statusLines } from '../workflow-view';
+import { groupRuns, runListLines } from '../run-list';
 
 /** Options of list. */
 export interface ListCommandOptions {
@@ -27,11 +28,15 @@ export async function listCommand(s: Session, o: ListCommandOptions): Promise<nu
   if (!Number.isInteger(limit) || limit < 1) throw new UserError(`--limit ${o.limit}: expected a whole number >= 1`);
   const namespace = await s.namespace(o.env);
   const now = s.io.now();
-  const views = (await listWorkflows(s, namespace, o.env)).slice(0, limit).map((w) => viewWorkflow(w, now));
+  // The batches of a run are one row per run (lib/cli/run-list.ts).
+  const { lone, runs } = groupRuns(await listWorkflows(s, namespace, o.env), now);
+  const views = lone.slice(0, limit).map((w) => viewWorkflow(w, now));
   if (s.json) {
-    s.io.stdout.write(JSON.stringify({ namespace, items: views.map(({ steps: _steps, ...v }) => v) }, null, 2) + '\n');
+    s.io.stdout.write(JSON.stringify({ namespace, items: views.map(({ steps: _steps, ...v }) => v), runs: runs.slice(0, limit) }, null, 2) + '\n');
     return 0;
   }
+  if (runs.length > 0) s.io.stdout.write(runListLines(runs.slice(0, limit), s.style).join('\n') + '\n' + (views.length > 0 ? '\n' : ''));
+  if (views.length === 0 && runs.length > 0) return 0;
   if (views.length === 0) {
     s.io.stdout.write(`No workflows of the pipeline in namespace "${namespace}"${o.env ? ` for environment ${o.env}` : ''}.\n`);
     return 0;

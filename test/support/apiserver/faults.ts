@@ -15,6 +15,8 @@ export type FaultAction =
   | { type: 'reset' }
   /** Serve the request normally, with a `Warning: 299 - "text"` header (as admission and deprecation warnings come). */
   | { type: 'warning'; text: string }
+  /** Serve the request (a create is stored), then destroy the socket instead of answering: a lost response. */
+  | { type: 'loseResponse' }
   /** Hold the request this long, then serve it normally. */
   | { type: 'delay'; ms: number }
   /** Watch requests only: after K events, end the response abruptly (socket destroyed mid-stream). */

@@ -46,7 +46,7 @@ import { LogStore, type LogInput } from './logs';
 import { Catalog, defaultCatalog, type ResourceType } from './resources';
 import { route, type Route } from './router';
 import type { RequestContext, ServerState } from './state';
-import { Store } from './store';
+import { Store, type ChangeListener } from './store';
 import type { AccessRule, KObject, ObjectRef, RequestRecord, UserInfo } from './types';
 import { WatchHub, type WatchParams } from './watch';
 
@@ -151,6 +151,8 @@ export interface FakeApiServer {
   setAccess(rules: AccessRule[] | null): void;
 
   inject(spec: FaultSpec): FaultHandle;
+  /** Calls `listener` synchronously after every change of the store (as the watch cache sees them); returns its removal. */
+  onChange(listener: ChangeListener): () => void;
   clearFaults(): void;
   replacePodWithRetry(namespace: string, name: string, opts?: RetryOptions): { deleted?: KObject; created: KObject };
   /** Sends ERROR 410 Expired on open watches (optionally filtered) and ends them; returns how many. */
@@ -281,6 +283,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Fa
       if (grant) grant.usesLeft = 0;
     },
     inject: (spec) => state.faults.add(spec),
+    onChange: (listener) => state.store.subscribe(listener),
     clearFaults: () => state.faults.clear(),
     replacePodWithRetry: (ns, name, opts = {}) => controlRetryPod(state, ns, name, opts),
     expireWatches: (filter) => state.watches.expireAll(filter),
@@ -364,6 +367,16 @@ async function applyRequestFault(action: FaultAction, r: Route, ctx: RequestCont
     case 'reset':
       ctx.req.socket.destroy();
       return true;
+    case 'loseResponse': {
+      // The handler runs as usual; its answer never leaves: the socket is destroyed instead.
+      const res = ctx.res;
+      res.writeHead = (() => res) as unknown as typeof res.writeHead;
+      res.end = (() => {
+        ctx.req.socket.destroy();
+        return res;
+      }) as unknown as typeof res.end;
+      return false;
+    }
     case 'delay':
       await sleep(action.ms);
       return false;
