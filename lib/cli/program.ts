@@ -131,13 +131,14 @@ function addSubmitCommand(program: Command, run: Run): void {
         .option('--scans <file>', "a run of batches: scan ids, one per line ('-' for stdin), one Workflow per batch")
         .option('--batch-size <n>', 'with --scans: scans per batch (workflow)')
         .option('--max-in-flight <m>', 'with --scans: at most this many unfinished batches at once; the rest are submitted as earlier ones finish')
-        .option('--run <id>', 'with --scans: the run id (default: run-<date>-<time>); the same id and scans continue a stopped submit'),
+        .option('--run <id>', 'with --scans: the run id (default: run-<date>-<time>); the same id and scans continue a stopped submit')
+        .option('--scan-parameter <name>', "with --scans: the workflow parameter that gets each batch's scan ids, comma-separated (default: the fan-out's parameter)"),
       ['text', 'json', 'name'],
     ),
   ).action(
     run((s, o: SubmitFlags) => {
       if (o.scans !== undefined) return submitRunCommand(s, { ...logFileOptions(o), scans: o.scans });
-      const only = (['batchSize', 'maxInFlight', 'run'] as const).find((k) => o[k] !== undefined);
+      const only = (['batchSize', 'maxInFlight', 'run', 'scanParameter'] as const).find((k) => o[k] !== undefined);
       if (only) throw new UserError(`--${only.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --scans`);
       return submitCommand(s, logFileOptions(o));
     }),
@@ -286,6 +287,7 @@ interface SubmitFlags {
   batchSize?: string;
   maxInFlight?: string;
   run?: string;
+  scanParameter?: string;
 }
 
 /** Flags of resubmit (one workflow, or the failed batches of a run). */

@@ -349,3 +349,36 @@ describe('submit --scans: refusals before anything is created', () => {
     expect(c.server.requests.filter((x) => x.method === 'POST')).toHaveLength(0);
   });
 });
+
+describe('submit --scans --scan-parameter: a pipeline without a fan-out that reads the ids itself (the production shape)', () => {
+  const PROD_NS = 'runai-talmo-lab-prod';
+  let c: TestCluster;
+  beforeEach(async () => {
+    c = await startCluster({ namespaces: [PROD_NS] });
+    const d = await cli(['deploy', '--env', 'production'], { cluster: c });
+    expect(d.code, d.stderr).toBe(0);
+    fs.writeFileSync(path.join(c.dir, 's.txt'), 's1\ns2\ns3\ns4\ns5\n');
+  });
+  afterEach(async () => {
+    await c.close();
+  });
+
+  it('passes each batch its ids comma-separated in the named parameter, one Workflow per batch', async () => {
+    const r = await cli(['submit', '--env', 'production', '--scans', 's.txt', '--batch-size', '2', '--scan-parameter', 'scan-ids', '--run', 'p1'], { cluster: c });
+    expect(r.code, r.stderr).toBe(0);
+    const wfs = c.server.list('argoproj.io/v1alpha1', 'Workflow', PROD_NS).sort((a, b) => String(a.metadata.name).localeCompare(String(b.metadata.name)));
+    const ids = wfs.map((w) => (w.spec as { arguments: { parameters: { name: string; value: string }[] } }).arguments.parameters.find((p) => p.name === 'scan-ids')?.value);
+    expect(ids).toEqual(['s1,s2', 's3,s4', 's5']);
+    expect(wfs.map((w) => w.metadata.labels?.['sleap-roots.io/run'])).toEqual(['p1', 'p1', 'p1']);
+  });
+
+  it('without it, says how to name the parameter; a name the pipeline does not declare is refused', async () => {
+    const none = await cli(['submit', '--env', 'production', '--scans', 's.txt', '--batch-size', '2'], { cluster: c });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/environment "production" has no fan-out[\s\S]*--scan-parameter scan-ids/);
+    const wrong = await cli(['submit', '--env', 'production', '--scans', 's.txt', '--batch-size', '2', '--scan-parameter', 'scans'], { cluster: c });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/--scan-parameter scans: the pipeline template of environment "production" declares no such parameter\n\s+its parameters: scan-ids/);
+    expect(c.server.list('argoproj.io/v1alpha1', 'Workflow', PROD_NS)).toHaveLength(0);
+  });
+});

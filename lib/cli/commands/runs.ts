@@ -36,6 +36,8 @@ export interface SubmitRunOptions {
   readonly batchSize?: string;
   readonly maxInFlight?: string;
   readonly run?: string;
+  /** The declared parameter receiving each batch's ids (comma-separated). @default - the fan-out's parameter */
+  readonly scanParameter?: string;
   readonly param?: readonly string[];
   readonly forceRerun?: boolean;
   readonly watch?: boolean;
@@ -157,7 +159,7 @@ export async function submitRunCommand(s: Session, o: SubmitRunOptions): Promise
   const maxInFlight = wholeNumber('--max-in-flight', o.maxInFlight, Number.MAX_SAFE_INTEGER);
   const run = o.run !== undefined ? checkRunId(o.run) : newRunId(s.io.now());
   const dist = s.readDist(o.env);
-  const scanParameter = scanParameterOf(dist);
+  const scanParameter = scanParameterOf(dist, o.scanParameter);
   if (scanParameter.maxScans !== undefined && batchSize > scanParameter.maxScans) {
     throw new UserError(`--batch-size ${batchSize} is above the environment's largest batch (fanOut.maxScans ${scanParameter.maxScans})`);
   }

@@ -4,7 +4,7 @@
  * `SLEAP_ROOTS_SCANS` is `{{workflow.parameters.<name>}}` exactly when the environment declares
  * `fanOut.source: {parameter: <name>}` (lib/plan/utility-steps.ts `planLister`).
  */
-import { LISTER_STEP } from '../../names';
+import { LISTER_STEP, PIPELINE_TEMPLATE_NAME } from '../../names';
 import { UserError } from '../errors';
 import type { DistTree } from '../manifests';
 
@@ -29,8 +29,28 @@ interface TemplateSpec {
   readonly templates?: readonly { readonly name?: string; readonly container?: { readonly env?: readonly EnvVar[] } }[];
 }
 
-/** @throws UserError when the environment lists its scans otherwise (or has no lister) */
-export function scanParameterOf(dist: DistTree): ScanParameter {
+/**
+ * @param named `--scan-parameter`: a declared parameter that takes the batch's ids comma-separated,
+ *   for a pipeline without a fan-out whose first step reads it (e.g. the production shape's
+ *   images-downloader, given `{{workflow.parameters.scan-ids}}`, as the lab's dispatcher fills it)
+ * @throws UserError when the environment lists its scans otherwise (or has no lister), or `named`
+ *   is not a parameter of the pipeline
+ */
+export function scanParameterOf(dist: DistTree, named?: string): ScanParameter {
+  const lister = listerParameter(dist);
+  if (named === undefined) return lister ?? noFanOut(dist);
+  if (lister && 'name' in lister && lister.name !== named) {
+    throw new UserError(`--scan-parameter ${named}: environment "${dist.environment}" fans out over parameter ${lister.name}; leave --scan-parameter out or give ${lister.name}`);
+  }
+  const declared = pipelineParameters(dist);
+  if (!declared.includes(named)) {
+    throw new UserError(`--scan-parameter ${named}: the pipeline template of environment "${dist.environment}" declares no such parameter`, `its parameters: ${declared.join(', ') || 'none'}`);
+  }
+  return { name: named, maxScans: lister?.maxScans };
+}
+
+/** The lister's scan parameter; undefined without a lister. @throws UserError when the lister reads a folder */
+function listerParameter(dist: DistTree): ScanParameter | undefined {
   for (const m of dist.objects) {
     if (m.object.kind !== 'WorkflowTemplate') continue;
     const spec = (m.object as { spec?: TemplateSpec }).spec;
@@ -49,8 +69,19 @@ export function scanParameterOf(dist: DistTree): ScanParameter {
       return { name: match[1], maxScans: Number.isInteger(max) && max > 0 ? max : undefined };
     }
   }
+  return undefined;
+}
+
+/** The parameters the pipeline template declares. */
+function pipelineParameters(dist: DistTree): string[] {
+  const pipeline = dist.objects.find((m) => m.object.kind === 'WorkflowTemplate' && m.object.metadata.name === PIPELINE_TEMPLATE_NAME);
+  const params = (pipeline?.object as { spec?: { arguments?: { parameters?: readonly { name?: string }[] } } } | undefined)?.spec?.arguments?.parameters ?? [];
+  return params.map((p) => p.name ?? '').filter(Boolean);
+}
+
+function noFanOut(dist: DistTree): never {
   throw new UserError(
     `environment "${dist.environment}" has no fan-out (no ${LISTER_STEP} step in ${dist.dir}/): a workflow cannot be given a list of scans`,
-    'to submit batches, set fanOut with source: {parameter: scan-ids} in the environment file, then synth and deploy',
+    'to submit batches, set fanOut with source: {parameter: scan-ids} in the environment file, then synth and deploy; or, when a step reads a declared parameter itself, name it: --scan-parameter scan-ids',
   );
 }
