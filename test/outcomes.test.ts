@@ -125,6 +125,23 @@ describe.each(SHELLS.map((s) => [s.join(' '), s] as const))('under %s', (_name, 
     expect(gate.message).toContain('2 succeeded, 0 partial, 1 failed: scan-001 (predictor exited 124 (scan timeout))');
   });
 
+  it('a poison scan is stopped even when the first TERM reaches it before its process group exists', async () => {
+    // Under load the watchdog can fire while the scan's process is still on its way to setsid: the
+    // group TERM finds no group, and a TERM to the pid can be lost (a shell that has forked but not
+    // yet exec'd still runs the wrapper's trap). This setsid loses that TERM and makes its group 2 s
+    // late; the wrapper must still stop the scan long before the 30 s KILL grace.
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'slow-setsid-'));
+    const real = ['/usr/bin/setsid', '/bin/setsid'].find((f) => fs.existsSync(f)) as string;
+    fs.writeFileSync(path.join(bin, 'setsid'), `#!/bin/sh\ntrap ': lost' TERM\nsleep 2\ntrap - TERM\nexec ${real} "$@"\n`, { mode: 0o755 });
+    const b = batch({ shell, scans: scans(2, { 'scan-001': { predictor: 'hang' } }), scansPerPod: 2, scanTimeout: '1s', pathPrefix: bin });
+    await b.list();
+    const started = Date.now();
+    const r = await b.chunk('predictor', 0);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('scan-001 ran longer than 1s');
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
   it('a scan whose command is killed (OOM) is a failure, recorded, not an endless retry', async () => {
     const b = batch({ shell, scans: scans(2, { 'scan-002': { predictor: 'killed' } }), scansPerPod: 2 });
     await b.list();

@@ -40,6 +40,8 @@ export interface BatchOptions {
   readonly scanTimeout?: string;
   /** fanOut.maxScans @default 1000 */
   readonly maxScans?: number;
+  /** A folder put before PATH in every pod. @default - none */
+  readonly pathPrefix?: string;
 }
 
 /** The synthesized test pipeline and its folders. */
@@ -124,6 +126,7 @@ export class Batch {
       shell: this.o.shell,
       messageFile: this.messageFile,
       stopWhenExists,
+      pathPrefix: this.o.pathPrefix,
     });
   }
 

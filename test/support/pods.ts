@@ -36,6 +36,8 @@ export interface PodRun {
   readonly messageFile: string;
   /** Stop the pod (SIGTERM to its group) as soon as this file exists. */
   readonly stopWhenExists?: string;
+  /** A folder put before PATH (stand-ins for the image's tools). @default - none */
+  readonly pathPrefix?: string;
 }
 
 /** How a pod ended. */
@@ -76,7 +78,8 @@ export function runPod(template: PodTemplate, run: PodRun): Promise<PodResult> {
   const fix = (s: string) => remap(substitute(s, run.variables), mounts);
   const argv = [...(c.command ?? []), ...(c.args ?? [])].map(fix);
   if (argv[0] === '/bin/sh') argv.splice(0, 1, ...run.shell);
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', SLEAP_ROOTS_MESSAGE_FILE: run.messageFile };
+  const basePath = process.env.PATH ?? '/usr/bin:/bin';
+  const env: Record<string, string> = { PATH: run.pathPrefix ? `${run.pathPrefix}:${basePath}` : basePath, SLEAP_ROOTS_MESSAGE_FILE: run.messageFile };
   for (const e of c.env ?? []) if (e.value !== undefined) env[e.name] = fix(e.value);
   fs.rmSync(run.messageFile, { force: true });
   return new Promise((resolve, reject) => {

@@ -44,10 +44,15 @@ group=
 trap 'interrupted=1; signal_child TERM' TERM INT
 
 # signal_child SIG: the running command, with every process it started when it has its own
-# process group (setsid), so a stopped scan leaves nothing behind on the GPU.
+# process group (setsid), so a stopped scan leaves nothing behind on the GPU. Returns 1 when the
+# command should have a group but has none yet (still on its way to setsid): the signal went to
+# its pid alone, where it can be lost (a forked shell that has not yet exec'd runs this script's
+# own trap), so the caller sends it again once the group exists.
 signal_child() {
   [ -n "$child" ] || return 0
-  kill -s "$1" -- "$group$child" 2>/dev/null || kill -s "$1" "$child" 2>/dev/null
+  kill -s "$1" -- "$group$child" 2>/dev/null && return 0
+  kill -s "$1" "$child" 2>/dev/null
+  [ -z "$group" ]
 }
 
 say() { printf 'sleap-roots: %s\n' "$*"; }
@@ -133,8 +138,16 @@ run_command() {
       s=$!
       wait "$s" || exit 0
       : > "$flag"
-      signal_child TERM
-      sleep 30 &
+      # TERM, then KILL after a 30 s grace; while the command has no process group yet, the TERM
+      # is sent again every second (see signal_child).
+      grace=30
+      until signal_child TERM || [ "$grace" -le 1 ]; do
+        sleep 1 &
+        s=$!
+        wait "$s" || exit 0
+        grace=$((grace - 1))
+      done
+      sleep "$grace" &
       s=$!
       wait "$s" || exit 0
       signal_child KILL
