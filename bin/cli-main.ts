@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCli } from '../lib/cli/program';
 import { defaultEvery, type CliIO } from '../lib/cli/io';
+import { proxyEnvironmentOf } from '../lib/cluster/auth/proxy';
 import { version } from '../package.json';
 
 /** Runs the CLI for this process. `projectRoot` is where dist/ is found when ./dist is absent. */
@@ -38,12 +39,7 @@ export async function main(projectRoot: string = path.join(__dirname, '..')): Pr
       KUBERNETES_SERVICE_HOST: env.KUBERNETES_SERVICE_HOST,
       KUBERNETES_SERVICE_PORT: env.KUBERNETES_SERVICE_PORT,
       POD_NAMESPACE: env.POD_NAMESPACE,
-      HTTPS_PROXY: env.HTTPS_PROXY,
-      https_proxy: env.https_proxy,
-      HTTP_PROXY: env.HTTP_PROXY,
-      http_proxy: env.http_proxy,
-      NO_PROXY: env.NO_PROXY,
-      no_proxy: env.no_proxy,
+      ...proxyEnvironmentOf(env),
     },
     // Exec credential plugins get the process's environment, stdin and stderr, as kubectl gives them.
     processEnv: env,

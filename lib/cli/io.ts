@@ -4,14 +4,15 @@
  */
 import * as fs from 'node:fs';
 import type { Readable } from 'node:stream';
+import type { ProxyEnvironment } from '../cluster/auth/proxy';
 
 /** Somewhere text goes. */
 export interface Writer {
   write(text: string): void;
 }
 
-/** The environment variables the CLI reads (read by bin/, never by lib/). */
-export interface CliEnv {
+/** The environment variables the CLI reads (read by bin/, never by lib/); and the proxy variables. */
+export interface CliEnv extends ProxyEnvironment {
   /** Kubeconfig files, separated by the platform's path delimiter. */
   readonly KUBECONFIG?: string;
   /** Bearer token for `--server` (with or without `Bearer `). */
@@ -25,13 +26,6 @@ export interface CliEnv {
   readonly KUBERNETES_SERVICE_PORT?: string;
   /** The namespace in-cluster, before the service account's `namespace` file. */
   readonly POD_NAMESPACE?: string;
-  /** Proxies, read as Go (and so kubectl) reads them: upper case first. A cluster's proxy-url wins. */
-  readonly HTTPS_PROXY?: string;
-  readonly https_proxy?: string;
-  readonly HTTP_PROXY?: string;
-  readonly http_proxy?: string;
-  readonly NO_PROXY?: string;
-  readonly no_proxy?: string;
 }
 
 /** Everything the CLI needs from its process. */

@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { proxyEnvironmentOf } from '../cluster/auth/proxy';
 import { WarningPrinter } from '../cluster/auth/warnings';
 import { connect, SERVICE_ACCOUNT_DIR, type ConnectionOptions } from '../cluster/connection';
 import { UserError } from '../cluster/errors';
@@ -88,14 +89,7 @@ export class Session {
       certificateAuthority: this.opts.certificateAuthority,
       serviceAccountDir: this.io.serviceAccountDir ?? SERVICE_ACCOUNT_DIR,
       inClusterEnvironment: { KUBERNETES_SERVICE_HOST: env.KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT: env.KUBERNETES_SERVICE_PORT, POD_NAMESPACE: env.POD_NAMESPACE },
-      proxyEnvironment: {
-        HTTPS_PROXY: env.HTTPS_PROXY,
-        https_proxy: env.https_proxy,
-        HTTP_PROXY: env.HTTP_PROXY,
-        http_proxy: env.http_proxy,
-        NO_PROXY: env.NO_PROXY,
-        no_proxy: env.no_proxy,
-      },
+      proxyEnvironment: proxyEnvironmentOf(env),
       execEnvironment: this.io.processEnv,
       terminal: {
         stdin: this.io.stdin ?? 'inherit',

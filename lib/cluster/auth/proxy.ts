@@ -15,14 +15,17 @@
 import * as net from 'node:net';
 import { UserError } from '../errors';
 
+/** The proxy variables, read as Go (and so kubectl) reads them: upper case first. A cluster's proxy-url wins. */
+export const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'] as const;
+
 /** The proxy settings of the environment (the CLI reads them; lib/ never does). */
-export interface ProxyEnvironment {
-  readonly HTTPS_PROXY?: string;
-  readonly https_proxy?: string;
-  readonly HTTP_PROXY?: string;
-  readonly http_proxy?: string;
-  readonly NO_PROXY?: string;
-  readonly no_proxy?: string;
+export type ProxyEnvironment = { readonly [K in (typeof PROXY_VARIABLES)[number]]?: string };
+
+/** The proxy variables of an environment, and nothing else. */
+export function proxyEnvironmentOf(env: ProxyEnvironment): ProxyEnvironment {
+  const out: { [K in (typeof PROXY_VARIABLES)[number]]?: string } = {};
+  for (const k of PROXY_VARIABLES) if (env[k] !== undefined) out[k] = env[k];
+  return out;
 }
 
 type Matcher = (host: string, port: string, ip: boolean) => boolean;
