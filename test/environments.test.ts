@@ -313,7 +313,9 @@ describe('gpu', () => {
     const cm = manifests.find((m) => m.obj.kind === 'ConfigMap')!.obj;
     expect(cm.data).toEqual({ 'pipeline-gpu': '1' });
     expect(stepTemplate(manifests, 'predictor').synchronization).toEqual({ semaphores: [{ configMapKeyRef: { name: cm.metadata.name, key: 'pipeline-gpu' } }] });
-    for (const step of ['models-downloader', 'trait-extractor']) expect(stepTemplate(manifests, step).synchronization).toBeUndefined();
+    expect(stepTemplate(manifests, 'trait-extractor').synchronization).toBeUndefined();
+    // The models downloader takes no semaphore, only its mutex (one workflow at a time writes the models).
+    expect(stepTemplate(manifests, 'models-downloader').synchronization).toEqual({ mutexes: [{ name: 'sleap-roots-models-downloader' }] });
   });
   it('requests one whole GPU as request and limit, with the toleration, and no Run:AI annotations', () => {
     const t = stepTemplate(manifests, 'predictor');

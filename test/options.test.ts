@@ -16,7 +16,8 @@ describe('options off (the defaults)', () => {
       const t = stepTemplate(manifests, step);
       expect(t.container.command).toBeUndefined();
       expect(t.container.env).toEqual([{ name: 'ARGO_WORKFLOW_NAME', value: '{{workflow.name}}' }]);
-      expect(t.synchronization).toBeUndefined();
+      // Only the models downloader holds a lock: its mutex (it writes the folder every workflow reads).
+      expect(t.synchronization).toEqual(step === 'models-downloader' ? { mutexes: [{ name: 'sleap-roots-models-downloader' }] } : undefined);
       expect(t.outputs).toBeUndefined();
     }
     expect(files.some((f) => f.path.includes('configmap'))).toBe(false);
@@ -28,6 +29,18 @@ describe('options off (the defaults)', () => {
 });
 
 describe('options on', () => {
+  it('exclusive: a step that writes a folder every workflow shares holds a mutex beside its semaphore; false drops it', () => {
+    const c = baseConfig();
+    c.concurrency = { semaphores: { stage: 1 } };
+    c.steps = { ...c.steps, predictor: { ...c.steps?.predictor, exclusive: true, semaphore: 'stage' }, 'models-downloader': { ...c.steps?.['models-downloader'], exclusive: false } };
+    const { manifests } = synth(envFrom(c));
+    expect(stepTemplate(manifests, 'predictor').synchronization).toEqual({
+      semaphores: [{ configMapKeyRef: { name: 'sleap-roots-semaphores', key: 'stage' } }],
+      mutexes: [{ name: 'sleap-roots-predictor' }],
+    });
+    expect(stepTemplate(manifests, 'models-downloader').synchronization).toBeUndefined();
+  });
+
   it('fan-out from a parameter passes the list in an environment variable, never an argument', () => {
     const c = baseConfig();
     c.parameters = { 'image-sets': { value: '', description: 'comma-separated scan folders' } };

@@ -73,7 +73,7 @@ function renderTemplate(s: StepPlan, cluster: ClusterSettings): WorkflowTemplate
     name: s.name,
     inputs: inputNames.length > 0 ? { parameters: inputNames.map((name) => ({ name })) } : undefined,
     outputs: s.outputs.length > 0 ? { parameters: s.outputs.map((o) => ({ name: o.name, valueFrom: { path: o.path, default: '' } })) } : undefined,
-    synchronization: s.semaphore ? { semaphores: [{ configMapKeyRef: { name: s.semaphore.configMap, key: s.semaphore.key } }] } : undefined,
+    synchronization: synchronizationOf(s),
     metadata: podMetadata(s, gpu, cluster),
     container: renderContainer(s, gpu, cluster),
     volumes: secretVolumes.length > 0 ? secretVolumes : undefined,
@@ -234,4 +234,17 @@ function nonEmpty(o: object): boolean {
 
 function orUndefined<T extends object>(o: T): T | undefined {
   return nonEmpty(o) ? o : undefined;
+}
+
+/**
+ * The template's locks: its semaphore and, for an exclusive step, its mutex (Argo v4 lists both:
+ * pkg/apis/workflow/v1alpha1/workflow_types.go Synchronization; a mutex without a namespace is the
+ * workflow's namespace, Mutex.Namespace). A pod waits Pending for every lock it names.
+ */
+function synchronizationOf(s: StepPlan): Record<string, unknown> | undefined {
+  if (!s.semaphore && !s.mutex) return undefined;
+  return {
+    ...(s.semaphore ? { semaphores: [{ configMapKeyRef: { name: s.semaphore.configMap, key: s.semaphore.key } }] } : {}),
+    ...(s.mutex ? { mutexes: [{ name: s.mutex }] } : {}),
+  };
 }

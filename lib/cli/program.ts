@@ -219,7 +219,10 @@ function addResubmitCommand(program: Command, run: Run): void {
     ),
   ).action(
     run((s, name: string | undefined, o: ResubmitFlags) => {
-      if (o.run !== undefined && name === undefined) return resubmitRunCommand(s, o.run, o);
+      if (o.run !== undefined && name === undefined) {
+        if (o.forceRerun) throw new UserError('--force-rerun cannot be given with --run: the failed batches rerun with the spec they had', 'to redo finished work, submit a new run with the same scans');
+        return resubmitRunCommand(s, o.run, o);
+      }
       if (o.run !== undefined || name === undefined) throw new UserError('resubmit takes a workflow name or --run <id> --failed, not both');
       if (o.failed || o.maxInFlight !== undefined) throw new UserError(`--${o.failed ? 'failed' : 'max-in-flight'} needs --run <id>`);
       return resubmitCommand(s, name, logFileOptions(o));

@@ -72,6 +72,7 @@ const STEP_FIELDS: FieldTable<StepConfig, StepSettings> = {
   podAnnotations: step('podAnnotations'),
   partialExitCodes: step('partialExitCodes'),
   semaphore: step('semaphore'),
+  exclusive: step('exclusive'),
   output: step('output'),
 };
 

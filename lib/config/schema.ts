@@ -158,6 +158,8 @@ export const stepSchema = z.strictObject({
   partialExitCodes: z.array(z.number().int().min(1).max(255)).optional(),
   /** Semaphore key (in concurrency.semaphores) this step acquires. */
   semaphore: z.string().min(1).optional(),
+  /** The step writes folders every workflow shares (e.g. the models): workflows run it one at a time (an Argo mutex). Default: true for models-downloader. */
+  exclusive: z.boolean().optional(),
   /** This step's provenance, over the pipeline-wide `provenance`. */
   provenance: z.strictObject({
     /** Env var that receives this step's own image digest (its image pinned by @sha256:). */

@@ -32,6 +32,8 @@ export class ModelsDownloader extends ContainerStep {
       ],
       resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '4Gi' } },
       timeout: '1h',
+      // Every workflow (each batch of a run) writes and reads the one models folder: one at a time.
+      exclusive: true,
     };
   }
 

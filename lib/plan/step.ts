@@ -74,6 +74,7 @@ export function planStep(s: StepSpec, d: StepDecisions): StepPlan {
     podAnnotations: s.podAnnotations ?? {},
     partialExitCodes: s.partialExitCodes ?? [],
     semaphore: d.semaphore,
+    mutex: s.exclusive ? `${d.templateNamePrefix ?? STEP_TEMPLATE_PREFIX}${s.name}` : undefined,
     outputDir,
     outputs: s.outputs ?? [],
     inputs: d.inputs ?? {},

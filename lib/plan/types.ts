@@ -91,6 +91,15 @@ export interface StepSettings {
   readonly partialExitCodes?: readonly number[];
   /** Key of a semaphore in the pipeline's `concurrency.semaphores` the step's pods acquire. @default - none (GPU steps: `concurrency.gpuSemaphore`) */
   readonly semaphore?: string;
+  /**
+   * The step writes folders every workflow shares (the models every batch predicts from), not the
+   * workflow's own or one scan's. Its pods hold an Argo mutex named after its template, so
+   * workflows running at the same time (the batches of a run) run it one at a time; with resume,
+   * the first writes its marker and the others find it and skip, so no batch reads the folder
+   * while another writes it. Runs of many batches require resume and refuse --force-rerun then.
+   * @default false (ModelsDownloader: true)
+   */
+  readonly exclusive?: boolean;
   /** The step's output directory (a mount path). @default - the path of its first writable mount */
   readonly output?: string;
   /** Output parameters read from files (empty when the file is missing). @default [] */
@@ -319,6 +328,8 @@ export interface StepPlan {
   readonly partialExitCodes: readonly number[];
   /** The semaphore the pods acquire. */
   readonly semaphore?: { readonly configMap: string; readonly key: string };
+  /** The mutex the pods hold (exclusive steps): one holder across the namespace's workflows. */
+  readonly mutex?: string;
   readonly outputDir?: string;
   readonly outputs: readonly OutputFile[];
   /** Template inputs with the value the DAG task passes. */

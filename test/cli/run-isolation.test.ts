@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { batchDist, RUN_ENV } from './support/runs';
+import { readDist } from '../../lib/cluster/manifests';
+import { checkSharedStages, sharedStagesOf } from '../../lib/cluster/run/shared-stages';
 
 interface Mount {
   mountPath: string;
@@ -47,10 +49,14 @@ function sharedWrites(): string[] {
 }
 
 describe('batches that run at the same time', () => {
-  it('share one writable folder: models-downloader rewrites models-output, which every other batch predicts from', () => {
-    // Known collision (reported for lib/plan): every batch runs models-downloader into the same
-    // models-output folder (and marker models-output/.sleap-roots/models-downloader.done) while
-    // other batches' predictors read it. Fixed, this list is empty.
+  it('write a shared folder only in an exclusive step: one batch at a time (a mutex), the rest skip by its marker', () => {
+    // models-downloader writes the one models-output folder every batch predicts from. It is the
+    // only shared writer, and it is exclusive: its pods hold a mutex (one holder across the
+    // namespace's workflows), and with resume the first batch writes its marker and the others
+    // skip; a run refuses --force-rerun and environments without resume (shared-stages.ts).
     expect(sharedWrites()).toEqual(['models-downloader writes models-output at /workspace/output']);
+    const stages = sharedStagesOf(readDist(batchDist(), RUN_ENV));
+    expect(stages).toEqual([{ step: 'models-downloader', mutex: 'sleap-roots-models-downloader', resumes: true }]);
+    expect(() => checkSharedStages(readDist(batchDist(), RUN_ENV), false)).not.toThrow();
   });
 });

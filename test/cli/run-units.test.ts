@@ -6,6 +6,8 @@ import { LISTER_MAX_SCANS_ENV, LISTER_SCANS_ENV } from '../../lib/cluster/run/sc
 import { cutBatches, parseScanList, scanDigest } from '../../lib/cluster/run/scans';
 import { parseOutcome, RunState } from '../../lib/cluster/run/state';
 import type { Workflow } from '../../lib/cluster/workflow';
+import type { DistTree } from '../../lib/cluster/manifests';
+import { checkSharedStages } from '../../lib/cluster/run/shared-stages';
 
 function wf(batch: number, o: { phase?: string; created: string; finished?: string; message?: string; attempt?: number }): Workflow {
   return {
@@ -65,5 +67,20 @@ describe('run units', () => {
     // 2 of 4 batches finished in 10 minutes: 10 minutes left.
     expect(p.elapsedMs).toBe(600_000);
     expect(p.remainingMs).toBe(600_000);
+  });
+});
+
+describe('shared stages of a run', () => {
+  const distWith = (env: { name: string }[], mutex = 'sleap-roots-models-downloader') =>
+    ({
+      environment: 'lab',
+      dir: '/dist/lab',
+      objects: [{ file: '50-x.yaml', object: { apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate', metadata: { name: 'x' }, spec: { templates: [{ name: 'models-downloader', synchronization: { mutexes: [{ name: mutex }] }, container: { env } }] } } }],
+    }) as unknown as DistTree;
+
+  it('refuses a run whose exclusive step has no success marker: every batch would rewrite its folder', () => {
+    expect(() => checkSharedStages(distWith([]), false)).toThrow(/environment "lab" runs models-downloader in every workflow without success markers/);
+    expect(() => checkSharedStages(distWith([{ name: 'SLEAP_ROOTS_MARKER' }]), false)).not.toThrow();
+    expect(() => checkSharedStages(distWith([{ name: 'SLEAP_ROOTS_MARKER' }]), true)).toThrow(/--force-rerun cannot be given to a run of batches/);
   });
 });

@@ -330,6 +330,17 @@ describe('submit --scans: refusals before anything is created', () => {
     expect(r.stderr).toMatch(/fanOut\.source: \{parameter: scan-ids\}/);
   });
 
+  it('refuses --force-rerun for a run: every batch would rewrite the models folder while others read it', async () => {
+    const r = await runCli(c, ['submit', '--env', RUN_ENV, '--scans', scansFile(c, 3), '--batch-size', '1', '--force-rerun']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--force-rerun cannot be given to a run of batches: models-downloader writes a folder every batch reads/);
+    expect(r.stderr).toMatch(/rerun models-downloader once first/);
+    expect(c.server.requests.filter((x) => x.method === 'POST' && x.path.endsWith('/workflows'))).toHaveLength(0);
+    const again = await runCli(c, ['resubmit', '--run', 'x', '--failed', '--force-rerun']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/--force-rerun cannot be given with --run/);
+  });
+
   it('fails for an environment without a fan-out', async () => {
     fs.writeFileSync(path.join(c.dir, 's.txt'), 'a\n');
     const r = await cli(['submit', '--env', 'local', '--scans', 's.txt', '--batch-size', '1'], { cluster: c });

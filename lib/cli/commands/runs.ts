@@ -15,6 +15,7 @@ import { batchCount, dispatchRun, type DispatchResult, type RunItem } from '../.
 import { RUN_LABEL } from '../../cluster/run/keys';
 import { batchName, checkRunId, newRunId } from '../../cluster/run/names';
 import { scanParameterOf } from '../../cluster/run/scan-parameter';
+import { checkSharedStages } from '../../cluster/run/shared-stages';
 import { cutBatches, parseScanList, type Batch } from '../../cluster/run/scans';
 import type { RunState } from '../../cluster/run/state';
 import { checkParameters, parseParameters, whoAmI, type Submitter } from '../../cluster/submit';
@@ -160,6 +161,7 @@ export async function submitRunCommand(s: Session, o: SubmitRunOptions): Promise
   const run = o.run !== undefined ? checkRunId(o.run) : newRunId(s.io.now());
   const dist = s.readDist(o.env);
   const scanParameter = scanParameterOf(dist, o.scanParameter);
+  checkSharedStages(dist, o.forceRerun === true);
   if (scanParameter.maxScans !== undefined && batchSize > scanParameter.maxScans) {
     throw new UserError(`--batch-size ${batchSize} is above the environment's largest batch (fanOut.maxScans ${scanParameter.maxScans})`);
   }
