@@ -56,7 +56,7 @@ describe('batches that run at the same time', () => {
     // skip; a run refuses --force-rerun and environments without resume (shared-stages.ts).
     expect(sharedWrites()).toEqual(['models-downloader writes models-output at /workspace/output']);
     const stages = sharedStagesOf(readDist(batchDist(), RUN_ENV));
-    expect(stages).toEqual([{ step: 'models-downloader', mutex: 'sleap-roots-models-downloader', resumes: true }]);
+    expect(stages).toEqual([{ step: 'models-downloader', mutex: 'sleap-roots-models-downloader', resumes: true, timeoutSeconds: 3600 }]);
     expect(() => checkSharedStages(readDist(batchDist(), RUN_ENV), false)).not.toThrow();
   });
 });

@@ -7,7 +7,7 @@ import { cutBatches, parseScanList, scanDigest } from '../../lib/cluster/run/sca
 import { parseOutcome, RunState } from '../../lib/cluster/run/state';
 import type { Workflow } from '../../lib/cluster/workflow';
 import type { DistTree } from '../../lib/cluster/manifests';
-import { checkSharedStages } from '../../lib/cluster/run/shared-stages';
+import { checkSharedStages, sharedStageWarnings } from '../../lib/cluster/run/shared-stages';
 
 function wf(batch: number, o: { phase?: string; created: string; finished?: string; message?: string; attempt?: number }): Workflow {
   return {
@@ -75,12 +75,20 @@ describe('shared stages of a run', () => {
     ({
       environment: 'lab',
       dir: '/dist/lab',
-      objects: [{ file: '50-x.yaml', object: { apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate', metadata: { name: 'x' }, spec: { templates: [{ name: 'models-downloader', synchronization: { mutexes: [{ name: mutex }] }, container: { env } }] } } }],
+      objects: [{ file: '50-x.yaml', object: { apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate', metadata: { name: 'x' }, spec: { templates: [{ name: 'models-downloader', timeout: '1h', synchronization: { mutexes: [{ name: mutex }] }, container: { env } }] } } }],
     }) as unknown as DistTree;
 
   it('refuses a run whose exclusive step has no success marker: every batch would rewrite its folder', () => {
     expect(() => checkSharedStages(distWith([]), false)).toThrow(/environment "lab" runs models-downloader in every workflow without success markers/);
     expect(() => checkSharedStages(distWith([{ name: 'SLEAP_ROOTS_MARKER' }]), false)).not.toThrow();
     expect(() => checkSharedStages(distWith([{ name: 'SLEAP_ROOTS_MARKER' }]), true)).toThrow(/--force-rerun cannot be given to a run of batches/);
+  });
+
+  it('warns when the batches queued for the lock could wait out the step timeout (the wait counts against it)', () => {
+    const d = distWith([{ name: 'SLEAP_ROOTS_MARKER' }]);
+    expect(sharedStageWarnings(d, 40)).toEqual([]); // 39 x 30 s = 20 min, under half of 1h
+    expect(sharedStageWarnings(d, 200)).toEqual([
+      'models-downloader is exclusive (one batch at a time) with timeout 60m: with up to 200 batches in flight the last may wait about 100m for its lock, which counts against that timeout; lower --max-in-flight or raise steps.models-downloader.timeout',
+    ]);
   });
 });

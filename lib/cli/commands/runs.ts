@@ -15,7 +15,7 @@ import { batchCount, dispatchRun, type DispatchResult, type RunItem } from '../.
 import { RUN_LABEL } from '../../cluster/run/keys';
 import { batchName, checkRunId, newRunId } from '../../cluster/run/names';
 import { scanParameterOf } from '../../cluster/run/scan-parameter';
-import { checkSharedStages } from '../../cluster/run/shared-stages';
+import { checkSharedStages, sharedStageWarnings } from '../../cluster/run/shared-stages';
 import { cutBatches, parseScanList, type Batch } from '../../cluster/run/scans';
 import type { RunState } from '../../cluster/run/state';
 import { checkParameters, parseParameters, whoAmI, type Submitter } from '../../cluster/submit';
@@ -171,6 +171,7 @@ export async function submitRunCommand(s: Session, o: SubmitRunOptions): Promise
   const { text, source } = await readScans(s, o.scans);
   const scans = parseScanList(text, source);
   const batches = cutBatches(scans, batchSize);
+  for (const w of sharedStageWarnings(dist, Math.min(maxInFlight, batches.length))) s.io.stderr.write(`warning: ${w}\n`);
   const namespace = s.opts.namespace ?? dist.namespace;
   const client = await s.client();
   const template = (dist.run?.object as Workflow | undefined)?.spec?.workflowTemplateRef?.name ?? 'sleap-roots-pipeline';
