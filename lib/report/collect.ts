@@ -7,14 +7,10 @@ import { UserError, isStatus } from '../cluster/errors';
 import { readBody, type KubeClient } from '../cluster/http';
 import { ARGO_WORKFLOW_LABEL } from '../cluster/labels';
 import { KINDS, resourcePath, type KubeList, type KubeObject } from '../cluster/resources';
+import { BATCH_LABEL, RUN_LABEL, runSelector } from '../cluster/run/keys';
 import type { Workflow } from '../cluster/workflow';
 import type { PodLog, WorkflowInput } from './build';
 import type { LogLine } from './logs';
-
-/** The label of every Workflow of one run (a request cut into batches). */
-export const RUN_LABEL = 'sleap-roots.io/run';
-/** The batch index of a Workflow within its run. */
-export const BATCH_LABEL = 'sleap-roots.io/batch';
 
 /** Bytes read of one pod's log (pods/log `limitBytes`); a longer log is cut and the report says so. */
 export const LOG_READ_LIMIT_BYTES = 16 * 1024 * 1024;
@@ -41,7 +37,7 @@ export async function getWorkflow(client: KubeClient, namespace: string, name: s
 
 /** Every workflow labelled with the run id, by batch index then name. @throws UserError when there is none */
 export async function runWorkflows(client: KubeClient, namespace: string, run: string, signal?: AbortSignal): Promise<Workflow[]> {
-  const list = await client.json<KubeList<Workflow>>({ path: resourcePath(KINDS.Workflow, namespace), query: { labelSelector: `${RUN_LABEL}=${run}` }, signal });
+  const list = await client.json<KubeList<Workflow>>({ path: resourcePath(KINDS.Workflow, namespace), query: { labelSelector: runSelector(run) }, signal });
   const batch = (w: Workflow) => Number(w.metadata.labels?.[BATCH_LABEL] ?? Infinity);
   const items = (list.items ?? []).sort((a, b) => batch(a) - batch(b) || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
   if (items.length === 0) throw new UserError(`no workflows labelled ${RUN_LABEL}=${run} in namespace "${namespace}"`);
